@@ -1,0 +1,1 @@
+"""The wire layer: command and response APDUs, status words, TLV, readers and traces (no card knowledge)."""

@@ -1,0 +1,1 @@
+"""Card profiles and test personas: data, not code."""

@@ -1,0 +1,1 @@
+"""The ``mynacard`` command line."""
