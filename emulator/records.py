@@ -24,17 +24,29 @@ from emulator.pki import (
     JST,
     PrivateKey,
     TestPki,
+    cv_key_id,
     issue_auth_certificate,
     issue_sign_certificate,
+    rsa_public_key_template,
+    sign_pkcs1_sha256,
 )
 
 __all__ = [
     "JpkiCertificates",
     "RecordOptions",
     "TokenInfoFields",
+    "attributes_digest_source",
     "build_contents",
     "certificate_availability",
     "issue_jpki_certificates",
+    "jpki_contents",
+    "text_ap_info",
+    "text_attributes",
+    "text_contents",
+    "text_integrity",
+    "text_my_number",
+    "text_session_key_public",
+    "text_signed_public_key",
     "token_info",
 ]
 
@@ -116,6 +128,14 @@ class RecordOptions:
     """Byte of JPKI EF 0008 for a certificate the card holds (observed ``8F``)."""
     certificate_absent: int = 0x00
     """Byte of JPKI EF 0008 for a missing signature certificate. ASSUMED (MC unit test)."""
+    my_number_filler: bytes = b"\xff\xff"
+    """Bytes after the 15-byte 個人番号 object in text EF 0001 (observed: ``FF FF``, 17 bytes)."""
+    text_ap_identification: bytes = bytes.fromhex("01030e01")
+    """Text EF 0005 DF41 (observed ``01 03 0E 01``)."""
+    text_ap_key_number: str = "6000034"
+    """Text EF 0005 DF42 key id number. ASSUMED: production cards show ``x000034``."""
+    text_ap_trailer_data: bytes | None = None
+    """First 32 bytes of text EF 0005 DF43 (purpose UNKNOWN); None = derived from the card serial."""
 
     def issuance(self, persona: Persona) -> datetime:
         """The moment the certificates are issued."""
@@ -242,6 +262,137 @@ def jpki_contents(
 
 
 # ---------------------------------------------------------------------------------------------
+# 券面事項入力補助AP (text input support AP)
+# ---------------------------------------------------------------------------------------------
+
+TAG_MY_NUMBER = 0xFF10
+TAG_ATTRIBUTES = 0xFF20
+TAG_OFFSETS = 0xDF21
+TAG_INTEGRITY = 0xFF30
+TAG_TEXT_AP_INFO = 0xFF40
+TAG_SIGNED_PUBLIC_KEY = 0xFF50
+TAG_SESSION_KEY = 0xA1
+
+
+def text_my_number(persona: Persona, filler: bytes = b"\xff\xff") -> bytes:
+    """Text EF 0001 (個人番号): ``FF 10 0C`` + 12 ASCII digits + filler (17 bytes physical)."""
+    return _tlv(TAG_MY_NUMBER, persona.my_number.encode("ascii")) + filler
+
+
+def _with_offset_table(tag: int, fields: list[bytes], form: LengthForm) -> bytes:
+    """``<tag> L { DF 21 <2-byte offset of each field's tag, from the start of the file> fields }``."""
+    table_length = 3 + 2 * len(fields)  # DF 21 <len> + 2 bytes per field
+    value_length = table_length + sum(len(f) for f in fields)
+    header_length = len(_tag_bytes(tag)) + len(_ber_length(value_length, form))
+    offsets, position = bytearray(), header_length + table_length
+    for item in fields:
+        offsets += position.to_bytes(2, "big")
+        position += len(item)
+    return _tlv(tag, _tlv(TAG_OFFSETS, bytes(offsets)) + b"".join(fields), form)
+
+
+def text_attributes(persona: Persona, form: LengthForm = "short") -> bytes:
+    """Text EF 0002 (基本4情報): ``FF 20 L { DF 21 <4 offsets> DF 22 氏名 DF 23 住所 DF 24 生年月日
+    DF 25 性別 }``; offsets count from the start of the file and point at each tag."""
+    fields = [
+        _tlv(0xDF22, persona.name.encode("utf-8")),
+        _tlv(0xDF23, persona.address.encode("utf-8")),
+        _tlv(0xDF24, f"{persona.birth_date:%Y%m%d}".encode("ascii")),
+        _tlv(0xDF25, str(int(persona.sex)).encode("ascii")),
+    ]
+    return _with_offset_table(TAG_ATTRIBUTES, fields, form)
+
+
+def attributes_digest_source(attributes: bytes) -> bytes:
+    """What integrity-record DF32 hashes: the EF 0002 outer value after the DF21 table."""
+    outer_header, outer_length = _tlv_header(attributes, 0)
+    table_header, table_length = _tlv_header(attributes, outer_header)
+    return attributes[outer_header + table_header + table_length : outer_header + outer_length]
+
+
+def _tlv_header(data: bytes, at: int) -> tuple[int, int]:
+    """(header length, value length) of the BER-TLV at ``at`` (tags of at most 2 bytes here)."""
+    tag_length = 2 if data[at] & 0x1F == 0x1F else 1
+    first = data[at + tag_length]
+    if not first & 0x80:
+        return tag_length + 1, first
+    count = first & 0x7F
+    start = at + tag_length + 1
+    return tag_length + 1 + count, int.from_bytes(data[start : start + count], "big")
+
+
+def text_integrity(my_number_file: bytes, attributes: bytes, signer: PrivateKey) -> bytes:
+    """Text EF 0003 (336 bytes): ``FF 30 82 01 4B { DF 31 20 <SHA-256 of EF 0001, filler included>
+    DF 32 20 <SHA-256 of EF 0002 after DF21> DF 33 82 01 00 <signature> }``.
+
+    The signature is PKCS#1 v1.5 SHA-256 over the DF31 and DF32 objects, by the key the AP's CV
+    certificate (EF 0004) certifies.
+    """
+    signed = _tlv(0xDF31, _sha256(my_number_file)) + _tlv(
+        0xDF32, _sha256(attributes_digest_source(attributes))
+    )
+    return _tlv(TAG_INTEGRITY, signed + _tlv(0xDF33, sign_pkcs1_sha256(signer, signed)), "long")
+
+
+def text_ap_info(key_id: bytes, identification: bytes, trailer_data: bytes) -> bytes:
+    """Text EF 0005 (AP basic info): ``FF 40 L { DF 41 04 <id> DF 42 10 <key id> DF 43 81 80
+    <32 data bytes + 96 × FF> }``. Nothing in it is signed; the data bytes' meaning is UNKNOWN."""
+    if len(identification) != 4 or len(key_id) != 16 or len(trailer_data) != 32:
+        raise ValueError("text AP info wants a 4-byte identification, 16-byte key id, 32 data bytes")
+    trailer = trailer_data + b"\xff" * 96
+    return _tlv(TAG_TEXT_AP_INFO, _tlv(0xDF41, identification) + _tlv(0xDF42, key_id) + _tlv(0xDF43, trailer))
+
+
+def text_session_key_public(key: PrivateKey) -> bytes:
+    """Text EF 0006: ``A1 82 01 09 { 90 03 01 00 01 91 82 01 00 <modulus> }``."""
+    return _tlv(TAG_SESSION_KEY, rsa_public_key_template(_rsa_public(key)))
+
+
+def text_signed_public_key(card_key: PrivateKey, signer: PrivateKey) -> bytes:
+    """Text EF 0007: ``FF 50 82 02 13 { DF 51 82 01 09 <key 0013> DF 52 82 01 00 <signature> }``,
+    the signature (PKCS#1 v1.5 SHA-256 over the DF51 object) by the EF 0004-certified key."""
+    signed = _tlv(0xDF51, rsa_public_key_template(_rsa_public(card_key)))
+    return _tlv(TAG_SIGNED_PUBLIC_KEY, signed + _tlv(0xDF52, sign_pkcs1_sha256(signer, signed)), "long")
+
+
+def _rsa_public(key: PrivateKey) -> rsa.RSAPublicKey:
+    public = key.public_key()
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise TypeError("the 券面 AP keys are RSA-2048")
+    return public
+
+
+def _derived_bytes(persona: Persona, purpose: str, length: int) -> bytes:
+    """Stable filler for opaque fields whose real meaning is UNKNOWN."""
+    out, counter = b"", 0
+    while len(out) < length:
+        out += _sha256(f"mynacard/{purpose}/{persona.card_serial}/{counter}".encode())
+        counter += 1
+    return out[:length]
+
+
+def text_contents(
+    persona: Persona, keys: Mapping[str, PrivateKey], pki: TestPki, options: RecordOptions = RecordOptions()
+) -> dict[str, bytes]:
+    """Every 券面事項入力補助AP EF content, keyed by source name."""
+    my_number = text_my_number(persona, options.my_number_filler)
+    attributes = text_attributes(persona, options.attributes_length_form)
+    signer = pki.text_issuer.signer_key
+    trailer = options.text_ap_trailer_data or _derived_bytes(persona, "text-ap-info", 32)
+    return {
+        "text.my_number": my_number,
+        "text.attributes": attributes,
+        "text.integrity": text_integrity(my_number, attributes, signer),
+        "text.cv_certificate": pki.text_issuer.cv_certificate(),
+        "text.ap_info": text_ap_info(
+            cv_key_id(options.text_ap_key_number), options.text_ap_identification, trailer
+        ),
+        "text.session_key_public": text_session_key_public(keys["text.session_key"]),
+        "text.signed_public_key": text_signed_public_key(keys["text.card_key"], signer),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------------
 
@@ -254,7 +405,7 @@ def build_contents(
     ``keys`` maps the ids of ``emulator.pki.CARD_KEY_IDS`` to the card's private keys.
     ``jpki.sign_certificate`` is absent for a holder without a signature certificate.
     """
-    return jpki_contents(persona, keys, pki, options)
+    return jpki_contents(persona, keys, pki, options) | text_contents(persona, keys, pki, options)
 
 
 def _sha256(data: bytes) -> bytes:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from data_fixtures import shared_card_keys, shared_pki
 
@@ -13,8 +16,11 @@ from emulator.persona import Persona, load_persona
 from emulator.pki import PrivateKey, TestPki
 from emulator.records import (
     RecordOptions,
+    attributes_digest_source,
     build_contents,
     certificate_availability,
+    text_attributes,
+    text_my_number,
     token_info,
 )
 
@@ -107,3 +113,183 @@ def test_certificates_are_deterministic(
     first = build_contents(default_persona, keys, pki)
     second = build_contents(default_persona, keys, pki)
     assert first == second
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def tlv_at(data: bytes, at: int) -> tuple[int, bytes, int]:
+    """(tag, value, end) of the BER-TLV at ``at`` — an independent reader for the tests."""
+    tag, pos = data[at], at + 1
+    if tag & 0x1F == 0x1F:
+        tag, pos = tag << 8 | data[pos], pos + 1
+    first, pos = data[pos], pos + 1
+    length = first
+    if first & 0x80:
+        count = first & 0x7F
+        length, pos = int.from_bytes(data[pos : pos + count], "big"), pos + count
+    return tag, data[pos : pos + length], pos + length
+
+
+def children(value: bytes, base: int = 0) -> list[tuple[int, bytes, int]]:
+    """(tag, value, offset) of each TLV in ``value``; ``base`` = offset of ``value`` in the file."""
+    out, at = [], 0
+    while at < len(value):
+        tag, inner, end = tlv_at(value, at)
+        out.append((tag, inner, base + at))
+        at = end
+    return out
+
+
+def rsa_from_template(template: bytes) -> rsa.RSAPublicKey:
+    """The card's ``90 <e> 91 <n>`` key form back into a key."""
+    parts = {tag: value for tag, value, _ in children(template)}
+    return rsa.RSAPublicNumbers(
+        int.from_bytes(parts[0x90], "big"), int.from_bytes(parts[0x91], "big")
+    ).public_key()
+
+
+def cv_subject_key(cv: bytes, ca: rsa.RSAPublicKey) -> rsa.RSAPublicKey:
+    """Verify a CV certificate with the CA key and return the key it certifies."""
+    _tag, inner, _end = tlv_at(cv, 0)
+    (_, body, _), (_, signature, _) = children(inner)
+    ca.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
+    return rsa_from_template(body[32:])
+
+
+def issuer_public(key: object) -> rsa.RSAPublicKey:
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key.public_key()
+
+
+def observed_test_card_persona() -> Persona:
+    """The holder data of the JPKI test card MC dumped (synthetic, fictional), to compare bytes."""
+    data = load_persona("default").model_dump()
+    data.update(
+        id="observed-test-card",
+        label="TEST: synthetic holder of a JPKI test card (spec §3.2)",
+        name="黒桐\u3000幹也",
+        name_kana="コクトウ\u3000ミキヤ",
+        name_alt_chars="00000",
+        address="東京都清瀬市観布子南１２－７－２０２",
+        address_alt_chars="0" * 18,
+        city="清瀬市",
+        my_number="537686677188",
+    )
+    return Persona.model_validate(data)
+
+
+# --- 券面事項入力補助AP ---------------------------------------------------------------------------
+
+OBSERVED_ATTRIBUTES = bytes.fromhex(
+    "ff2065df2108000e002000590064df22"
+    "0fe9bb92e6a190e38080e5b9b9e4b99f"
+    "df2336e69db1e4baace983bde6b885e7"
+    "80ace5b882e8a6b3e5b883e5ad90e58d"
+    "97efbc91efbc92efbc8defbc97efbc8d"
+    "efbc92efbc90efbc92df240831393830"
+    "30323137df250131"
+)
+"""Text EF 0002 of the JPKI test card, byte for byte (spec §3.2, MC text.rs)."""
+
+
+def test_my_number_file_matches_observed() -> None:
+    persona = observed_test_card_persona()
+    assert text_my_number(persona) == bytes.fromhex("ff100c") + b"537686677188" + b"\xff\xff"
+    assert len(text_my_number(persona)) == 17
+
+
+def test_attributes_match_observed_test_card() -> None:
+    assert text_attributes(observed_test_card_persona()) == OBSERVED_ATTRIBUTES
+
+
+def test_attributes_long_form() -> None:
+    long = text_attributes(observed_test_card_persona(), "long")
+    assert long[:5] == bytes.fromhex("ff20820065")
+    # The table moves by the two extra header bytes and still points at each tag.
+    assert long[5:16] == bytes.fromhex("df2108 0010 0022 005b 0066".replace(" ", ""))
+    assert long[16:] == OBSERVED_ATTRIBUTES[14:]
+
+
+@pytest.mark.parametrize("form", ["short", "long"])
+@pytest.mark.parametrize("name", ["default", "long-address", "multi-part-name", "child-under-15"])
+def test_attribute_offsets_point_at_tags(name: str, form: str) -> None:
+    persona = load_persona(name)
+    data = text_attributes(persona, form)  # type: ignore[arg-type]
+    tag, value, end = tlv_at(data, 0)
+    assert tag == 0xFF20 and end == len(data)
+    header = len(data) - len(value)
+    items = children(value, header)
+    assert items[0][0] == 0xDF21
+    table = items[0][1]
+    offsets = [int.from_bytes(table[i : i + 2], "big") for i in range(0, 8, 2)]
+    assert offsets == [offset for _, _, offset in items[1:]]
+    assert [data[o : o + 2] for o in offsets] == [b"\xdf\x22", b"\xdf\x23", b"\xdf\x24", b"\xdf\x25"]
+    fields = {t: v for t, v, _ in items[1:]}
+    assert fields[0xDF22].decode() == persona.name
+    assert fields[0xDF23].decode() == persona.address
+    assert fields[0xDF24] == f"{persona.birth_date:%Y%m%d}".encode()
+    assert fields[0xDF25] == str(int(persona.sex)).encode()
+
+
+def test_short_form_for_long_address_is_minimal_ber() -> None:
+    data = text_attributes(load_persona("long-address"), "short")
+    assert data[:3] == bytes.fromhex("ff2082")  # the value is > 255 bytes: 82 HH LL is the minimum
+    assert text_attributes(load_persona("long-address"), "long") == data
+
+
+def test_integrity_record(contents: dict[str, bytes], pki: TestPki) -> None:
+    record = contents["text.integrity"]
+    assert len(record) == 336
+    assert record[:5] == bytes.fromhex("ff3082014b")
+    items = children(record[5:], 5)
+    assert [(t, len(v)) for t, v, _ in items] == [(0xDF31, 32), (0xDF32, 32), (0xDF33, 256)]
+    assert items[0][1] == hashlib.sha256(contents["text.my_number"]).digest()
+    assert len(contents["text.my_number"]) == 17
+    source = attributes_digest_source(contents["text.attributes"])
+    assert source == contents["text.attributes"][14:]  # DF22 ... DF25 of the short form
+    assert items[1][1] == hashlib.sha256(source).digest()
+    signer = cv_subject_key(contents["text.cv_certificate"], issuer_public(pki.text_issuer.ca_key))
+    signer.verify(items[2][1], record[5 : 5 + 70], padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_integrity_record_long_form_digest(keys: dict[str, PrivateKey], pki: TestPki) -> None:
+    persona = load_persona("default")
+    short = build_contents(persona, keys, pki)
+    long = build_contents(persona, keys, pki, RecordOptions(attributes_length_form="long"))
+    assert short["text.attributes"] != long["text.attributes"]
+    # DF32 covers DF22..DF25 only, so it is the same whatever the outer length form.
+    assert short["text.integrity"] == long["text.integrity"]
+
+
+def test_text_cv_certificate(contents: dict[str, bytes], pki: TestPki) -> None:
+    cv = contents["text.cv_certificate"]
+    assert len(cv) == 568 and cv[10:17] == b"6000033"
+    cv_subject_key(cv, issuer_public(pki.text_issuer.ca_key))
+
+
+def test_text_ap_info(contents: dict[str, bytes]) -> None:
+    info = contents["text.ap_info"]
+    assert info[:4] == bytes.fromhex("ff40819e")
+    items = children(info[4:])
+    assert [(t, len(v)) for t, v, _ in items] == [(0xDF41, 4), (0xDF42, 16), (0xDF43, 128)]
+    assert items[0][1] == bytes.fromhex("01030e01")
+    assert items[1][1] == b"6000034\x08\x05001\x00\x00\x00\x00"
+    assert items[2][1][32:] == b"\xff" * 96
+
+
+def test_session_key_public(contents: dict[str, bytes], keys: dict[str, PrivateKey]) -> None:
+    data = contents["text.session_key_public"]
+    assert data[:13] == bytes.fromhex("a182010990030100019182 0100".replace(" ", ""))
+    assert len(data) == 269
+    assert rsa_from_template(data[4:]) == keys["text.session_key"].public_key()
+
+
+def test_signed_public_key(contents: dict[str, bytes], keys: dict[str, PrivateKey], pki: TestPki) -> None:
+    data = contents["text.signed_public_key"]
+    assert data[:5] == bytes.fromhex("ff50820213") and len(data) == 536
+    (t1, key, _), (t2, signature, _) = children(data[5:])
+    assert (t1, t2) == (0xDF51, 0xDF52)
+    assert rsa_from_template(key) == keys["text.card_key"].public_key()
+    signer = cv_subject_key(contents["text.cv_certificate"], issuer_public(pki.text_issuer.ca_key))
+    signer.verify(signature, data[5 : 5 + 5 + 265], padding.PKCS1v15(), hashes.SHA256())
