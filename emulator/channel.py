@@ -1,0 +1,27 @@
+"""The per-logical-channel runtime state: current applet and EF, verified credentials, pending response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from emulator.filesystem import Applet, Node
+
+
+@dataclass(slots=True)
+class Channel:
+    """What ISO 7816-4 keeps per logical channel (セキュリティステータス and current files)."""
+
+    applet: Applet | None = None
+    ef: Node | None = None
+    verified: set[str] = field(default_factory=set)
+    pending: bytes = b""
+    challenge: bytes = b""
+
+    def forget_applet_security(self, applet: Applet) -> None:
+        prefix = applet.id + "/"
+        self.verified = {k for k in self.verified if not k.startswith(prefix)}
+
+    @property
+    def at_mf_level(self) -> bool:
+        """True while no application is selected (after power-on, or with the card manager selected)."""
+        return self.applet is None or self.applet.is_default

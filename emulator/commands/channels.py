@@ -1,0 +1,52 @@
+"""GET RESPONSE (``00 C0``) and MANAGE CHANNEL (``00 70``, only where the profile enables channels)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from apdu.command import CommandApdu
+from apdu.status import SW
+from emulator.channel import Channel
+from emulator.commands.common import require_le, require_no_data, require_p1p2
+from emulator.errors import CardError
+
+if TYPE_CHECKING:
+    from emulator.card import Card
+
+
+def get_response(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+    """Up to Ne bytes of the response announced by ``61 xx``; ``61 xx`` again while more remain."""
+    require_p1p2(cmd, 0x00, 0x00)
+    require_no_data(cmd)
+    require_le(cmd)
+    if not channel.pending:
+        raise CardError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, "no response data pending")
+    chunk, rest = channel.pending[: cmd.ne], channel.pending[cmd.ne :]
+    channel.pending = rest
+    if rest:
+        raise CardError(0x6100 | (len(rest) if len(rest) < 256 else 0), "more data", data=chunk)
+    return chunk
+
+
+def manage_channel(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+    """P1 = 00 opens (P2 = 00: the card picks and answers the number), P1 = 80 closes channel P2."""
+    require_no_data(cmd)
+    channels = card.behaviour.logical_channels
+    if cmd.p1 == 0x00:
+        if cmd.p2 == 0x00:
+            require_le(cmd)
+            free = next((n for n in range(1, channels) if card.channel(n) is None), None)
+            if free is None:
+                raise CardError(SW.FUNCTION_NOT_SUPPORTED, "no free logical channel")
+            card.open_channel(free)
+            return bytes((free,))
+        if not 1 <= cmd.p2 < channels or card.channel(cmd.p2) is not None:
+            raise CardError(SW.INCORRECT_P1_P2, f"channel {cmd.p2} cannot be opened")
+        card.open_channel(cmd.p2)
+        return b""
+    if cmd.p1 == 0x80:
+        if not 1 <= cmd.p2 < channels or card.channel(cmd.p2) is None:
+            raise CardError(SW.INCORRECT_P1_P2, f"channel {cmd.p2} is not open")
+        card.close_channel(cmd.p2)
+        return b""
+    raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00 (open) or 80 (close)")

@@ -1,0 +1,48 @@
+"""Small checks several handlers share: parameters, current applet and EF, lookups by SFI."""
+
+from __future__ import annotations
+
+from apdu.command import Case, CommandApdu
+from apdu.status import SW
+from emulator.channel import Channel
+from emulator.errors import CardError
+from emulator.filesystem import Applet, Node
+
+
+def require_p1p2(cmd: CommandApdu, p1: int, p2: int) -> None:
+    if cmd.p1 != p1 or cmd.p2 != p2:
+        raise CardError(SW.INCORRECT_P1_P2, f"P1-P2 must be {p1:02X} {p2:02X}")
+
+
+def require_no_data(cmd: CommandApdu) -> None:
+    if cmd.data:
+        raise CardError(SW.WRONG_LENGTH, "this command takes no data field")
+
+
+def require_le(cmd: CommandApdu) -> None:
+    if cmd.case not in (Case.TWO, Case.FOUR):
+        raise CardError(SW.WRONG_LENGTH, "this command needs Le")
+
+
+def current_applet(channel: Channel, missing: SW = SW.FILE_NOT_FOUND) -> Applet:
+    """The selected application; at MF level there is none, and the answer is ``missing``."""
+    applet = channel.applet
+    if applet is None or applet.is_default:
+        raise CardError(missing, "no application is selected")
+    return applet
+
+
+def current_ef(channel: Channel) -> Node:
+    if channel.ef is None:
+        raise CardError(SW.COMMAND_NOT_ALLOWED_NO_CURRENT_EF, "no current EF")
+    return channel.ef
+
+
+def node_by_sfi(channel: Channel, sfi: int) -> Node:
+    """The EF with short EF identifier ``sfi`` in the current applet; it becomes the current EF."""
+    applet = current_applet(channel)
+    node = applet.by_sfi.get(sfi)
+    if node is None:
+        raise CardError(SW.FILE_NOT_FOUND, f"no EF with SFI {sfi:02X}")
+    channel.ef = node
+    return node

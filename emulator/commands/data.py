@@ -1,0 +1,25 @@
+"""GET DATA (``00 CA``): card-level data objects, answered at MF level (カード管理データ)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from apdu.command import CommandApdu
+from apdu.status import SW
+from emulator.channel import Channel
+from emulator.commands.common import require_le, require_no_data
+from emulator.errors import CardError
+
+if TYPE_CHECKING:
+    from emulator.card import Card
+
+
+def get_data(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+    """P1-P2 is the tag (``00 42``, ``5F 51``); a missing object, or one out of scope, is ``6A 88``."""
+    require_no_data(cmd)
+    require_le(cmd)
+    tag = cmd.p1 << 8 | cmd.p2
+    obj = card.data_objects.get(tag)
+    if obj is None or (obj.mf_only and not channel.at_mf_level):
+        raise CardError(SW.DATA_NOT_FOUND, f"no data object {tag:04X} here")
+    return obj.value

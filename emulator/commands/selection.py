@@ -1,0 +1,104 @@
+"""SELECT (``00 A4``): applications by DF name, EFs by file identifier (選択)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from apdu.command import CommandApdu
+from apdu.status import SW
+from apdu.tlv import ber_encode
+from emulator.channel import Channel
+from emulator.commands.common import current_applet
+from emulator.errors import CardError
+from emulator.filesystem import Applet, Node, RecordEF, TransparentEF
+
+if TYPE_CHECKING:
+    from emulator.card import Card
+
+MF_FID = 0x3F00
+_NO_RESPONSE_DATA = 0x0C
+_OCCURRENCE_FIRST, _OCCURRENCE_NEXT = 0x00, 0x02
+
+
+def select(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+    if cmd.p1 == 0x04:
+        return _select_df_name(card, channel, cmd)
+    if cmd.p1 == 0x02:
+        return _select_ef(channel, cmd)
+    if cmd.p1 == 0x00:
+        return _select_mf_or_ef(channel, cmd)
+    raise CardError(SW.INCORRECT_P1_P2, f"selection method P1={cmd.p1:02X} is not supported")
+
+
+def _response_kind(p2: int) -> int:
+    """P2 b4-b3: 00 FCI, 01 FCP, 11 no data (10 FMD is not supported)."""
+    kind = p2 & 0x0C
+    if p2 & 0xF0 or kind == 0x08:
+        raise CardError(SW.INCORRECT_P1_P2, f"P2={p2:02X} is not supported")
+    return kind
+
+
+def _select_df_name(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+    kind = _response_kind(cmd.p2)
+    occurrence = cmd.p2 & 0x03
+    if occurrence not in (_OCCURRENCE_FIRST, _OCCURRENCE_NEXT):
+        raise CardError(SW.INCORRECT_P1_P2, "only first and next occurrence are supported")
+    if not cmd.data:
+        raise CardError(SW.FILE_NOT_FOUND, "no DF name given and the card has no MF")
+    after = channel.applet if occurrence == _OCCURRENCE_NEXT else None
+    applet = card.filesystem.find(cmd.data, after)
+    if applet is None:
+        raise CardError(SW.FILE_NOT_FOUND, "no application with this DF name")
+    _enter(channel, applet)
+    return b"" if kind == _NO_RESPONSE_DATA else fci(applet)
+
+
+def _enter(channel: Channel, applet: Applet) -> None:
+    if applet.select_clears_security:
+        channel.forget_applet_security(applet)
+    channel.applet = applet
+    channel.ef = None
+
+
+def fci(applet: Applet) -> bytes:
+    """FCI of an application: ``6F { 84 DF-name }``. The real card's FCI is unknown (ASSUMED minimal)."""
+    return ber_encode(0x6F, ber_encode(0x84, applet.aid))
+
+
+def _select_ef(channel: Channel, cmd: CommandApdu) -> bytes:
+    kind = _response_kind(cmd.p2)
+    if len(cmd.data) != 2:
+        raise CardError(SW.WRONG_LENGTH, "a file identifier is 2 bytes")
+    fid = int.from_bytes(cmd.data, "big")
+    node = current_applet(channel).nodes.get(fid)
+    if node is None:
+        raise CardError(SW.FILE_NOT_FOUND, f"no EF {fid:04X}")
+    channel.ef = node
+    return b"" if kind == _NO_RESPONSE_DATA else fcp(node)
+
+
+def _select_mf_or_ef(channel: Channel, cmd: CommandApdu) -> bytes:
+    """``00 A4 00 00``: no MF here; with an application selected it is accepted and changes nothing."""
+    if not cmd.data:
+        _response_kind(cmd.p2)
+        if channel.at_mf_level:
+            raise CardError(SW.INCORRECT_P1_P2, "no application selected and no MF")
+        return b""
+    if cmd.data == MF_FID.to_bytes(2, "big"):
+        raise CardError(SW.FILE_NOT_FOUND, "the card has no MF")
+    return _select_ef(channel, cmd)
+
+
+def fcp(node: Node) -> bytes:
+    """FCP of an EF: size (transparent), descriptor and FID; ASSUMED, no source shows the real one."""
+    body = b""
+    if isinstance(node, TransparentEF):
+        body += ber_encode(0x80, len(node.content).to_bytes(2, "big")) + ber_encode(0x82, b"\x01")
+    elif isinstance(node, RecordEF):
+        body += ber_encode(0x82, b"\x02")
+    else:
+        body += ber_encode(0x82, b"\x08")
+    body += ber_encode(0x83, node.fid.to_bytes(2, "big"))
+    if node.sfi is not None:
+        body += ber_encode(0x88, bytes((node.sfi << 3,)))
+    return ber_encode(0x62, body)

@@ -1,0 +1,103 @@
+"""VERIFY (``00 20``) and CHANGE REFERENCE DATA (``00 24``): 照合 and 暗証番号変更."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from apdu.command import Case, CommandApdu
+from apdu.status import SW, counter_sw
+from emulator.channel import Channel
+from emulator.commands.common import current_applet
+from emulator.credentials import Credential
+from emulator.errors import CardError
+from emulator.security import check_access
+
+if TYPE_CHECKING:
+    from emulator.card import Card
+
+
+def credential_for(channel: Channel, p2: int) -> Credential:
+    """P2 = 80: the current EF; P2 = 80 | SFI: the credential with that short identifier."""
+    if p2 == 0x80:
+        node = channel.ef
+        if node is None:
+            raise CardError(SW.COMMAND_NOT_ALLOWED_NO_CURRENT_EF, "no current EF")
+    elif 0x81 <= p2 <= 0x9E:
+        node = current_applet(channel, SW.DATA_NOT_FOUND).by_sfi.get(p2 & 0x1F)
+    else:
+        raise CardError(SW.INCORRECT_P1_P2, f"P2={p2:02X} names no reference data")
+    if not isinstance(node, Credential):
+        raise CardError(SW.DATA_NOT_FOUND, "the referenced EF holds no reference data")
+    return node
+
+
+def counter_status(credential: Credential) -> int:
+    """``63 Cx`` with the tries left, or ``63 00`` for a credential without a retry limit."""
+    if credential.max_tries is None:
+        return SW.NO_RETRY_LIMIT
+    return counter_sw(credential.state.tries_left)
+
+
+def verify(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+    if cmd.p1 != 0x00:
+        raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00")
+    credential = credential_for(channel, cmd.p2)
+    if cmd.case is Case.ONE:
+        return _counter_query(card, channel, credential)
+    if cmd.case is not Case.THREE:
+        raise CardError(SW.WRONG_LENGTH, "VERIFY has no Le")
+    _require_usable(credential)
+    if not credential.format.accepts(cmd.data) and card.behaviour.format_violation == "wrong_data":
+        raise CardError(SW.WRONG_DATA, "value outside the credential's format")
+    if credential.compare(cmd.data):
+        channel.verified.add(credential.key)
+        return b""
+    channel.verified.discard(credential.key)
+    raise CardError(counter_status(credential), f"{credential.id}: wrong value")
+
+
+def _counter_query(card: Card, channel: Channel, credential: Credential) -> bytes:
+    """The empty VERIFY: reports the counter and uses no try (JICSAP 6.4.9(5))."""
+    if credential.blocked:
+        raise CardError(counter_sw(0), f"{credential.id} is blocked")
+    if credential.key in channel.verified and card.behaviour.empty_verify_when_verified == "ok":
+        return b""
+    raise CardError(counter_status(credential), f"{credential.id}: counter query")
+
+
+def _require_usable(credential: Credential) -> None:
+    if credential.blocked:
+        raise CardError(SW.REFERENCE_DATA_NOT_USABLE, f"{credential.id} is blocked")
+    if not credential.is_set:
+        raise CardError(SW.REFERENCE_DATA_NOT_USABLE, f"{credential.id} is not set")
+
+
+def change_reference_data(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+    """P1 = 01: new value only, after the credential (or its change rule) was verified; P1 = 00: old ‖ new."""
+    if cmd.case is not Case.THREE:
+        raise CardError(SW.WRONG_LENGTH, "CHANGE REFERENCE DATA has data and no Le")
+    credential = credential_for(channel, cmd.p2)
+    _require_usable(credential)
+    if cmd.p1 == 0x01:
+        check_access(credential.change, channel.verified, False)
+        new = cmd.data
+    elif cmd.p1 == 0x00:
+        new = _check_old_value(channel, credential, cmd.data)
+    else:
+        raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00 or 01")
+    if not credential.format.accepts(new):
+        raise CardError(SW.WRONG_DATA, "the new value is outside the credential's format")
+    credential.set_value(new)
+    return b""
+
+
+def _check_old_value(channel: Channel, credential: Credential, data: bytes) -> bytes:
+    """Split ``old ‖ new``: only possible when the format fixes the length."""
+    size = credential.format.max_length
+    if credential.format.min_length != size or len(data) != 2 * size:
+        raise CardError(SW.WRONG_DATA, "old and new values cannot be told apart")
+    old, new = data[:size], data[size:]
+    if not credential.compare(old):
+        channel.verified.discard(credential.key)
+        raise CardError(counter_status(credential), f"{credential.id}: wrong current value")
+    return new

@@ -1,0 +1,165 @@
+"""Credentials: PINs (暗証番号), passwords (パスワード), PUKs and 照合番号 (verification numbers).
+
+Each has a format rule, a retry limit and a counter. The counter is persisted *before* the answer that
+reveals the comparison (anti-tearing), and the comparison is constant-time over salted digests, so the
+stored state never holds the value itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from emulator.security import AccessRule, CredentialVerified
+
+
+class CredentialKind(StrEnum):
+    PIN = "pin"
+    PASSWORD = "password"
+    VERIFICATION_NUMBER = "verification_number"
+    PUK = "puk"
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialFormat:
+    """What a valid value looks like: characters and length (bytes of ASCII)."""
+
+    charset: str
+    min_length: int
+    max_length: int
+    require_letter: bool = False
+    require_digit: bool = False
+
+    def accepts(self, value: bytes) -> bool:
+        if not self.min_length <= len(value) <= self.max_length:
+            return False
+        try:
+            text = value.decode("ascii")
+        except UnicodeDecodeError:
+            return False
+        if re.fullmatch(f"[{self.charset}]*", text) is None:
+            return False
+        if self.require_letter and not any(c.isalpha() for c in text):
+            return False
+        return not (self.require_digit and not any(c.isdigit() for c in text))
+
+
+@dataclass(slots=True)
+class CredentialState:
+    """The persistent part: tries left and the salted digest of the value (None = not set)."""
+
+    tries_left: int
+    salt: bytes
+    digest: bytes | None
+
+    @classmethod
+    def with_value(cls, value: bytes | None, tries: int) -> CredentialState:
+        salt = secrets.token_bytes(16)
+        return cls(tries, salt, None if value is None else _digest(salt, value))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tries_left": self.tries_left,
+            "salt": self.salt.hex(),
+            "digest": None if self.digest is None else self.digest.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> CredentialState:
+        tries, salt, digest = data["tries_left"], data["salt"], data["digest"]
+        if not isinstance(tries, int) or not isinstance(salt, str) or not isinstance(digest, str | None):
+            raise ValueError(f"malformed credential state {sorted(data)}")
+        return cls(tries, bytes.fromhex(salt), None if digest is None else bytes.fromhex(digest))
+
+
+def _digest(salt: bytes, value: bytes) -> bytes:
+    return hashlib.sha256(salt + value).digest()
+
+
+Persist = Callable[[], None]
+
+
+class Credential:
+    """A verifiable reference (an IEF of a PIN, password, PUK or 照合番号) with its retry counter."""
+
+    __slots__ = (
+        "_persist",
+        "change",
+        "fid",
+        "format",
+        "id",
+        "key",
+        "kind",
+        "label",
+        "max_tries",
+        "sfi",
+        "state",
+    )
+
+    def __init__(
+        self,
+        *,
+        applet: str,
+        id: str,
+        fid: int,
+        sfi: int | None,
+        label: str,
+        kind: CredentialKind,
+        format: CredentialFormat,
+        max_tries: int | None,
+        state: CredentialState,
+        persist: Persist,
+        change: AccessRule | None = None,
+    ) -> None:
+        self.id = id
+        self.key = f"{applet}/{id}"
+        self.change = change or AccessRule(CredentialVerified(self.key))
+        """Who may CHANGE REFERENCE DATA with P1 = 01; by default the credential itself, verified."""
+        self.fid, self.sfi, self.label, self.kind, self.format = fid, sfi, label, kind, format
+        self.max_tries = max_tries
+        self.state = state
+        self._persist = persist
+
+    @property
+    def blocked(self) -> bool:
+        return self.max_tries is not None and self.state.tries_left == 0
+
+    @property
+    def is_set(self) -> bool:
+        return self.state.digest is not None
+
+    def compare(self, value: bytes) -> bool:
+        """Compare and count: a wrong value costs a try, persisted before this returns.
+
+        The caller must not call this on a blocked credential.
+        """
+        expected = self.state.digest
+        candidate = _digest(self.state.salt, value)
+        matched = expected is not None and hmac.compare_digest(candidate, expected)
+        if matched:
+            if self.max_tries is not None and self.state.tries_left != self.max_tries:
+                self.state.tries_left = self.max_tries
+                self._persist()
+        elif self.max_tries is not None:
+            self.state.tries_left -= 1
+            self._persist()
+        return matched
+
+    def set_value(self, value: bytes) -> None:
+        """New reference data (CHANGE REFERENCE DATA, PUK reset): a fresh salt, a full counter."""
+        self.state.salt = secrets.token_bytes(16)
+        self.state.digest = _digest(self.state.salt, value)
+        if self.max_tries is not None:
+            self.state.tries_left = self.max_tries
+        self._persist()
+
+    def unblock(self) -> None:
+        """Reset the counter to its limit, keeping the value (RESET RETRY COUNTER without new data)."""
+        if self.max_tries is not None:
+            self.state.tries_left = self.max_tries
+            self._persist()

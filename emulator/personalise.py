@@ -1,0 +1,320 @@
+"""Personalisation (個人化): a profile and a persona become a card's state directory; and opening it again.
+
+At personalisation the card's keys are generated, certificates issued by the test PKI, every EF's
+content built, and every credential set from the persona. Afterwards the directory is the card: it holds
+a copy of the profile it was made from, so a card reopens the same even when shipped profiles change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from emulator.card import Card, DataObject
+from emulator.credentials import Credential, CredentialFormat, CredentialKind, CredentialState
+from emulator.filesystem import Applet, FileSystem, InternalEF, Key, PrivateKey, RecordEF, TransparentEF
+from emulator.profile import (
+    AppletSpec,
+    ContentSpec,
+    CredentialSpec,
+    Profile,
+    load_profile,
+    parse_profile,
+    resolve_sfi,
+)
+from emulator.rules import compile_rule
+from emulator.state import StateError, StateStore
+
+BUILTIN_SOURCES = ("card.atr_without_ts",)
+
+
+class PersonalisationError(ValueError):
+    """The profile asks for something the persona or the record builders cannot give."""
+
+
+def generate_key(algorithm: str) -> PrivateKey:
+    if algorithm == "rsa-2048":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if algorithm == "ec-p384":
+        return ec.generate_private_key(ec.SECP384R1())
+    raise PersonalisationError(f"unknown key algorithm {algorithm!r}")
+
+
+def _key_file(applet: AppletSpec, fid: int) -> str:
+    return f"keys/{applet.id}-{fid:04X}.pem"
+
+
+def _content_key(applet: AppletSpec, fid: int) -> str:
+    return f"{applet.id}/{fid:04X}"
+
+
+def _needed_sources(profile: Profile) -> set[str]:
+    specs: list[ContentSpec] = [d.content for d in profile.data_objects]
+    for applet in profile.applets:
+        for f in applet.files:
+            specs += [f.content] if f.content else []
+            specs += f.records or []
+    return {s.source for s in specs if s.source is not None}
+
+
+def _resolve(spec: ContentSpec, sources: Mapping[str, bytes], where: str) -> bytes:
+    if spec.hex is not None:
+        data = spec.hex
+    elif spec.text is not None:
+        data = spec.text.encode("ascii")
+    else:
+        assert spec.source is not None
+        if spec.source not in sources:
+            raise PersonalisationError(f"{where}: no content for source {spec.source!r}")
+        data = sources[spec.source]
+    if spec.pad_to is not None:
+        if len(data) > spec.pad_to:
+            raise PersonalisationError(f"{where}: {len(data)} bytes do not fit pad_to={spec.pad_to}")
+        data += bytes((spec.pad_byte,)) * (spec.pad_to - len(data))
+    return data
+
+
+def _credential_value(spec: CredentialSpec, persona: Any, where: str) -> bytes | None:
+    if spec.value.unset:
+        return None
+    if spec.value.text is not None:
+        return spec.value.text.encode("ascii")
+    field = spec.value.persona
+    value = getattr(persona, field or "", None) if persona is not None else None
+    if not isinstance(value, str):
+        raise PersonalisationError(f"{where}: the persona has no text field {field!r}")
+    return value.encode("ascii")
+
+
+def personalise(
+    profile: Profile,
+    profile_text: str,
+    persona: Any,
+    store: StateStore,
+    pki: Any = None,
+    options: Mapping[str, Any] | None = None,
+) -> None:
+    """Write a new card's state into ``store`` (which must be empty)."""
+    if store.exists():
+        raise StateError(f"{store.directory}: already holds a card")
+    keys = {k.source: generate_key(k.algorithm) for a in profile.applets for k in a.keys}
+    if pki is None and _needed_sources(profile) and persona is not None:
+        from emulator.pki import TestPki
+
+        pki = TestPki.create()
+        if store.directory is not None:
+            pki.save(store.directory / "pki")
+    sources = _build_sources(profile, persona, keys, pki, options or {})
+    store.write(StateStore.PROFILE, profile_text.encode("utf-8"))
+    for applet in profile.applets:
+        for k in applet.keys:
+            store.write(_key_file(applet, k.fid), _key_pem(keys[k.source]))
+    store.write_json(StateStore.CONTENTS, _contents(profile, sources))
+    store.write_json(StateStore.SECURITY, {"credentials": _initial_credentials(profile, persona)})
+    store.write_json(
+        StateStore.CARD,
+        {
+            "profile": profile.name,
+            "persona": getattr(persona, "id", None),
+            "personalised_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+    )
+
+
+def _build_sources(
+    profile: Profile, persona: Any, keys: Mapping[str, PrivateKey], pki: Any, options: Mapping[str, Any]
+) -> dict[str, bytes]:
+    sources = {"card.atr_without_ts": profile.atr.build()[1:]}
+    needed = _needed_sources(profile) - set(sources)
+    if needed:
+        from emulator.records import RecordOptions, build_contents
+
+        if persona is None:
+            raise PersonalisationError(f"sources {sorted(needed)} need a persona")
+        from emulator.pki import CARD_KEY_IDS
+
+        # The builders make every record of today's card; keys of applets this profile lacks are
+        # generated for them and then dropped with the records nobody stores.
+        all_keys = dict(keys) | {k: generate_key("rsa-2048") for k in CARD_KEY_IDS if k not in keys}
+        sources.update(build_contents(persona, all_keys, pki, RecordOptions(**options)))
+    return sources
+
+
+def _key_pem(key: PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _contents(profile: Profile, sources: Mapping[str, bytes]) -> dict[str, Any]:
+    files: dict[str, str] = {}
+    records: dict[str, list[str]] = {}
+    for applet in profile.applets:
+        for f in applet.files:
+            where = f"{applet.id} EF {f.fid:04X}"
+            if f.content is not None and (f.content.source is None or f.content.source in sources):
+                files[_content_key(applet, f.fid)] = _resolve(f.content, sources, where).hex()
+            if f.records is not None:
+                records[_content_key(applet, f.fid)] = [_resolve(r, sources, where).hex() for r in f.records]
+    data_objects = {
+        d.tag.hex().upper(): _resolve(d.content, sources, f"data object {d.tag.hex()}").hex()
+        for d in profile.data_objects
+    }
+    return {"files": files, "records": records, "data_objects": data_objects}
+
+
+def _initial_credentials(profile: Profile, persona: Any) -> dict[str, Any]:
+    states: dict[str, Any] = {}
+    for applet in profile.applets:
+        for c in applet.credentials:
+            value = _credential_value(c, persona, f"{applet.id} credential {c.id}")
+            tries = c.max_tries if c.max_tries is not None else 0
+            if c.initial_state == "blocked":
+                tries = 0
+            states[f"{applet.id}/{c.id}"] = CredentialState.with_value(value, tries).to_json()
+    return states
+
+
+# --- opening a personalised card --------------------------------------------------------------------
+
+
+def load_card(store: StateStore) -> Card:
+    """Rebuild the card from its state directory."""
+    card_doc = store.read_json(StateStore.CARD)
+    where = f"{store.directory}/{StateStore.PROFILE}" if store.directory else StateStore.PROFILE
+    profile = parse_profile(store.read(StateStore.PROFILE).decode("utf-8"), where)
+    if profile.name != card_doc.get("profile"):
+        raise StateError(
+            f"{where}: profile {profile.name!r} does not match card.json {card_doc.get('profile')!r}"
+        )
+    contents = store.read_json(StateStore.CONTENTS)
+    security = store.read_json(StateStore.SECURITY)["credentials"]
+    credentials: dict[str, Credential] = {}
+
+    def persist() -> None:
+        store.write_json(
+            StateStore.SECURITY, {"credentials": {k: c.state.to_json() for k, c in credentials.items()}}
+        )
+
+    applets = [_load_applet(a, store, contents, security, credentials, persist) for a in profile.applets]
+    data_objects = [
+        DataObject(
+            int.from_bytes(d.tag, "big"),
+            d.label,
+            bytes.fromhex(contents["data_objects"][d.tag.hex().upper()]),
+            d.scope == "mf",
+        )
+        for d in profile.data_objects
+    ]
+    return Card(profile.name, profile.atr.build(), FileSystem(applets), profile.behaviour, data_objects)
+
+
+def _load_applet(
+    spec: AppletSpec,
+    store: StateStore,
+    contents: Mapping[str, Any],
+    security: Mapping[str, Any],
+    credentials: dict[str, Credential],
+    persist: Any,
+) -> Applet:
+    applet = Applet(spec.id, spec.label, spec.aid, spec.select_clears_security, spec.default)
+    for f in spec.files:
+        key, sfi = _content_key(spec, f.fid), resolve_sfi(f.sfi, f.fid)
+        if f.kind == "transparent":
+            content = bytes.fromhex(contents["files"].get(key, ""))
+            applet.add(TransparentEF(f.fid, sfi, f.label, content, compile_rule(spec.id, f.read)))
+        elif f.kind == "record":
+            records = [bytes.fromhex(r) for r in contents["records"][key]]
+            applet.add(RecordEF(f.fid, sfi, f.label, records, compile_rule(spec.id, f.read)))
+        else:
+            applet.add(InternalEF(f.fid, sfi, f.label))
+    for c in spec.credentials:
+        credential = _load_credential(spec, c, security, persist)
+        credentials[credential.key] = credential
+        applet.add(credential)
+    for k in spec.keys:
+        key_obj = _load_key(spec, k, store)
+        applet.add(key_obj)
+        if k.default:
+            applet.default_key = key_obj
+    return applet
+
+
+def _load_credential(
+    spec: AppletSpec, c: CredentialSpec, security: Mapping[str, Any], persist: Any
+) -> Credential:
+    key = f"{spec.id}/{c.id}"
+    if key not in security:
+        raise StateError(f"security.json has no state for credential {key}")
+    fmt = CredentialFormat(
+        c.format.charset, c.format.min, c.format.max, c.format.require_letter, c.format.require_digit
+    )
+    return Credential(
+        applet=spec.id,
+        id=c.id,
+        fid=c.fid,
+        sfi=resolve_sfi(c.sfi, c.fid),
+        label=c.label,
+        kind=CredentialKind(c.kind),
+        format=fmt,
+        max_tries=c.max_tries,
+        state=CredentialState.from_json(security[key]),
+        persist=persist,
+        change=None if c.change is None else compile_rule(spec.id, c.change),
+    )
+
+
+def _load_key(spec: AppletSpec, k: Any, store: StateStore) -> Key:
+    private = serialization.load_pem_private_key(store.read(_key_file(spec, k.fid)), password=None)
+    if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise StateError(f"{_key_file(spec, k.fid)}: unsupported key type")
+    return Key(
+        k.id,
+        k.fid,
+        resolve_sfi(k.sfi, k.fid),
+        k.label,
+        private,
+        sign=None if k.sign is None else compile_rule(spec.id, k.sign),
+        sign_schemes=frozenset(k.sign_schemes),
+        internal_authenticate=None
+        if k.internal_authenticate is None
+        else compile_rule(spec.id, k.internal_authenticate),
+    )
+
+
+def open_card(
+    profile: str | Path,
+    persona: str | Path | None,
+    state_dir: Path | None,
+    pki: Any = None,
+    options: Mapping[str, Any] | None = None,
+) -> Card:
+    """Open the card in ``state_dir``, personalising it first from ``profile`` and ``persona`` if empty.
+
+    ``state_dir=None`` makes a card that lives only in memory.
+    """
+    store = StateStore(state_dir)
+    if not store.exists():
+        loaded = load_profile(profile)
+        text = _profile_text(profile)
+        persona_obj = None
+        if persona is not None:
+            from emulator.persona import load_persona
+
+            persona_obj = load_persona(str(persona))
+        personalise(loaded, text, persona_obj, store, pki, options)
+    return load_card(store)
+
+
+def _profile_text(profile: str | Path) -> str:
+    path = Path(profile)
+    if path.suffix == ".toml" or path.exists():
+        return path.read_text(encoding="utf-8")
+    from importlib import resources
+
+    return resources.files("profiles").joinpath(f"{profile}.toml").read_text(encoding="utf-8")

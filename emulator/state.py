@@ -1,0 +1,96 @@
+"""The state store: a card instance's mutable state as versioned JSON and PEM files in a directory.
+
+Every write is atomic (temporary file, fsync, rename, fsync of the directory), so a card killed at any
+moment reopens either before or after a change, never in between. No pickle: everything is readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FORMAT = "mynacard-card-state"
+VERSION = 1
+
+
+class StateError(RuntimeError):
+    """The state directory is missing, of another version, or damaged."""
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class StateStore:
+    """Files of one card instance. ``directory=None`` keeps everything in memory (nothing persists)."""
+
+    CARD = "card.json"
+    PROFILE = "profile.toml"
+    CONTENTS = "contents.json"
+    SECURITY = "security.json"
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._memory: dict[str, bytes] = {}
+
+    @property
+    def persistent(self) -> bool:
+        return self.directory is not None
+
+    def exists(self) -> bool:
+        if self.directory is None:
+            return self.CARD in self._memory
+        return (self.directory / self.CARD).is_file()
+
+    def write(self, name: str, data: bytes) -> None:
+        if self.directory is None:
+            self._memory[name] = data
+        else:
+            write_atomic(self.directory / name, data)
+
+    def read(self, name: str) -> bytes:
+        if self.directory is None:
+            if name not in self._memory:
+                raise StateError(f"(memory): no {name}")
+            return self._memory[name]
+        path = self.directory / name
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise StateError(f"{path}: missing; the state directory is incomplete") from None
+
+    def write_json(self, name: str, document: dict[str, Any]) -> None:
+        body = {"format": FORMAT, "version": VERSION, **document}
+        self.write(name, json.dumps(body, indent=1, ensure_ascii=False, sort_keys=True).encode() + b"\n")
+
+    def read_json(self, name: str) -> dict[str, Any]:
+        where = self.directory / name if self.directory else name
+        try:
+            document = json.loads(self.read(name))
+        except json.JSONDecodeError as exc:
+            raise StateError(f"{where}: not valid JSON ({exc})") from None
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise StateError(f"{where}: not a mynacard card-state file")
+        if document.get("version") != VERSION:
+            raise StateError(f"{where}: state version {document.get('version')}, this build reads {VERSION}")
+        return document
