@@ -1,0 +1,332 @@
+"""VpcdBridge against a scripted vpcd (a local TCP server speaking vpcd's framing): exact bytes, no pcscd."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from apdu.trace import TRAFFIC, Exchange
+from apdu.vpcd import GET_ATR, POWER_OFF, POWER_ON, RESET, VpcdBridge, reader_name
+from tests.pcsc_support import EchoCard
+
+OTHER_ATR = bytes.fromhex("3B 8A 80 01 50 79 56 69 72 74 43 61 72 64 2F")
+
+
+class FakeVpcd:
+    """The server side of one vpcd slot: accepts the bridge and exchanges framed messages with it."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(5)
+        self.port: int = self.server.getsockname()[1]
+        self.peer: socket.socket | None = None
+
+    def accept(self, timeout: float = 5.0) -> None:
+        self.server.settimeout(timeout)
+        self.peer, _ = self.server.accept()
+        self.peer.settimeout(5)
+
+    def send(self, payload: bytes) -> None:
+        assert self.peer is not None
+        self.peer.sendall(len(payload).to_bytes(2, "big") + payload)
+
+    def receive(self) -> bytes:
+        header = self._exactly(2)
+        return self._exactly(header[0] << 8 | header[1])
+
+    def _exactly(self, n: int) -> bytes:
+        assert self.peer is not None
+        data = b""
+        while len(data) < n:
+            chunk = self.peer.recv(n - len(data))
+            assert chunk, "bridge closed the connection"
+            data += chunk
+        return data
+
+    def ask(self, payload: bytes) -> bytes:
+        self.send(payload)
+        return self.receive()
+
+    def control(self, code: int) -> None:
+        self.send(bytes((code,)))
+
+    def peer_closed(self, timeout: float = 2.0) -> bool:
+        assert self.peer is not None
+        self.peer.settimeout(timeout)
+        try:
+            return self.peer.recv(1) == b""
+        except (ConnectionResetError, TimeoutError):
+            return False
+
+    def drop(self) -> None:
+        """What a pcscd stop looks like to the card: the connection goes away."""
+        if self.peer is not None:
+            self.peer.close()
+            self.peer = None
+
+    def close(self) -> None:
+        self.drop()
+        self.server.close()
+
+
+@pytest.fixture
+def vpcd() -> Iterator[FakeVpcd]:
+    server = FakeVpcd()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def card() -> EchoCard:
+    return EchoCard()
+
+
+@pytest.fixture
+def bridge(vpcd: FakeVpcd, card: EchoCard) -> Iterator[VpcdBridge]:
+    bridge = VpcdBridge(card, port_base=vpcd.port, retry_seconds=0.05)
+    bridge.start()
+    vpcd.accept()
+    assert bridge.wait_connected(5)
+    yield bridge
+    bridge.stop()
+
+
+def test_get_atr_is_answered_with_the_framed_atr(vpcd: FakeVpcd, bridge: VpcdBridge) -> None:
+    vpcd.send(bytes((GET_ATR,)))
+    assert vpcd.peer is not None
+    assert vpcd._exactly(11) == bytes.fromhex("0009 3BE000FF8131FE4514")
+
+
+def test_power_on_resets_the_card_and_sends_no_reply(
+    vpcd: FakeVpcd, bridge: VpcdBridge, card: EchoCard
+) -> None:
+    vpcd.control(POWER_ON)
+    vpcd.control(RESET)
+    vpcd.control(POWER_OFF)
+    # The next reply proves the three control bytes produced none.
+    assert vpcd.ask(bytes.fromhex("80010000")) == bytes.fromhex("9000")
+    assert (card.power_ons, card.resets, card.power_offs) == (1, 1, 1)
+    assert not bridge.powered
+
+
+def test_command_apdu_gets_the_card_response_verbatim(vpcd: FakeVpcd, bridge: VpcdBridge) -> None:
+    vpcd.control(POWER_ON)
+    assert vpcd.ask(bytes.fromhex("80EE000003AABBCC")) == bytes.fromhex("AABBCC9000")
+    assert vpcd.ask(bytes.fromhex("00B0000004")) == bytes.fromhex("000102039000")
+
+
+def test_header_and_payload_in_separate_segments_are_reassembled(vpcd: FakeVpcd, bridge: VpcdBridge) -> None:
+    assert vpcd.peer is not None
+    vpcd.peer.sendall(b"\x00")
+    time.sleep(0.02)
+    vpcd.peer.sendall(b"\x08\x80\xee\x00")
+    time.sleep(0.02)
+    vpcd.peer.sendall(bytes.fromhex("0003AABBCC"))
+    assert vpcd.receive() == bytes.fromhex("AABBCC9000")
+
+
+class BrokenCard(EchoCard):
+    """Raises on INS 01, answers without a status word on INS 02, answers too much on INS 03."""
+
+    def process(self, command: bytes) -> bytes:
+        if command[1] == 0x01:
+            raise RuntimeError("card bug")
+        if command[1] == 0x02:
+            return b"\x90"
+        if command[1] == 0x03:
+            return bytes(65534) + b"\x90\x00"
+        return super().process(command)
+
+
+@pytest.mark.parametrize("ins", [0x01, 0x02, 0x03])
+def test_card_failures_become_6f00_and_the_slot_keeps_serving(vpcd: FakeVpcd, ins: int) -> None:
+    bridge = VpcdBridge(BrokenCard(), port_base=vpcd.port)
+    bridge.start()
+    try:
+        vpcd.accept()
+        assert vpcd.ask(bytes((0x80, ins, 0, 0))) == bytes.fromhex("6F00")
+        assert vpcd.ask(bytes.fromhex("80EE00000111")) == bytes.fromhex("119000")
+    finally:
+        bridge.stop()
+
+
+def test_largest_deliverable_response_passes(vpcd: FakeVpcd) -> None:
+    class Big(EchoCard):
+        def process(self, command: bytes) -> bytes:
+            return b"\x5a" * 65533 + b"\x90\x00"
+
+    bridge = VpcdBridge(Big(), port_base=vpcd.port)
+    bridge.start()
+    try:
+        vpcd.accept()
+        assert vpcd.ask(bytes.fromhex("00B00000000000")) == b"\x5a" * 65533 + b"\x90\x00"
+    finally:
+        bridge.stop()
+
+
+def test_reconnects_after_vpcd_goes_away(vpcd: FakeVpcd, bridge: VpcdBridge, card: EchoCard) -> None:
+    vpcd.control(POWER_ON)
+    assert vpcd.ask(bytes.fromhex("80010000")) == bytes.fromhex("9000")
+    vpcd.drop()
+    vpcd.accept()
+    assert vpcd.ask(bytes.fromhex("80010000")) == bytes.fromhex("9000")
+    assert bridge.connections == 2
+    assert not bridge.powered, "a new connection starts with the card unpowered"
+
+
+def test_reconnects_when_vpcd_starts_listening_later(card: EchoCard) -> None:
+    vpcd = FakeVpcd()
+    port = vpcd.port
+    vpcd.close()  # nothing listens: the bridge retries every retry_seconds
+    bridge = VpcdBridge(card, port_base=port, retry_seconds=0.05)
+    bridge.start()
+    try:
+        time.sleep(0.2)
+        assert not bridge.connected
+        server = socket.create_server(("127.0.0.1", port))
+        server.settimeout(5)
+        peer, _ = server.accept()
+        peer.sendall(bytes.fromhex("0001 04"))
+        assert peer.recv(64) == bytes.fromhex("0009 3BE000FF8131FE4514")
+        peer.close()
+        server.close()
+    finally:
+        bridge.stop()
+
+
+def test_remove_disconnects_and_insert_reconnects(vpcd: FakeVpcd, bridge: VpcdBridge) -> None:
+    bridge.remove()
+    assert vpcd.peer_closed()
+    assert bridge.card is None
+    vpcd.drop()
+    with pytest.raises(TimeoutError):
+        vpcd.accept(timeout=0.3)  # an empty slot stays away, so pcscd sees no card
+    fresh = EchoCard()
+    bridge.insert(fresh)
+    vpcd.accept()
+    vpcd.control(POWER_ON)
+    assert vpcd.ask(bytes.fromhex("00B0000002")) == bytes.fromhex("00019000")
+    assert fresh.power_ons == 1
+
+
+def test_insert_with_the_same_atr_swaps_on_the_live_connection(
+    vpcd: FakeVpcd, bridge: VpcdBridge, card: EchoCard
+) -> None:
+    vpcd.control(POWER_ON)
+    assert vpcd.ask(bytes.fromhex("80010000")) == bytes.fromhex("9000")
+    fresh = EchoCard()
+    bridge.insert(fresh)
+    assert vpcd.ask(bytes.fromhex("80EE00000142")) == bytes.fromhex("429000")
+    assert bridge.card is fresh
+    assert bridge.connections == 1
+    assert card.power_offs == 1, "the card taken out was powered off"
+    assert fresh.power_ons == 1, "the card put in a powered slot was powered on"
+
+
+def test_insert_with_another_atr_replugs(vpcd: FakeVpcd, bridge: VpcdBridge) -> None:
+    bridge.insert(EchoCard(OTHER_ATR))
+    assert vpcd.peer_closed()
+    vpcd.drop()
+    started = time.monotonic()
+    vpcd.accept()
+    assert time.monotonic() - started > 0.4, "stays away longer than pcscd's presence poll"
+    assert vpcd.ask(bytes((GET_ATR,))) == OTHER_ATR
+    assert bridge.connections == 2
+
+
+def test_stop_ends_the_thread_promptly(vpcd: FakeVpcd, card: EchoCard) -> None:
+    bridge = VpcdBridge(card, port_base=vpcd.port)
+    thread = bridge.start()
+    vpcd.accept()
+    started = time.monotonic()
+    bridge.stop()
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 1.0
+    assert vpcd.peer_closed()
+
+
+def test_exchanges_are_logged_at_traffic_level_with_pins_masked(
+    vpcd: FakeVpcd, bridge: VpcdBridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[Exchange] = []
+    bridge.add_observer(seen.append)
+    caplog.set_level(TRAFFIC, logger="apdu.vpcd")
+    assert vpcd.ask(bytes.fromhex("002000800431323334")) == bytes.fromhex("313233349000")
+    assert [e.command for e in seen] == [bytes.fromhex("00200080042A2A2A2A")]
+    assert seen[0].response == bytes.fromhex("313233349000")
+    traffic = [r.getMessage() for r in caplog.records if r.levelno == TRAFFIC]
+    assert traffic == ["vpcd slot 0\n> 00 20 00 80 04 ** ** ** **\n< 31 32 33 34  90 00: success"]
+
+
+def test_a_failing_observer_does_not_break_the_exchange(vpcd: FakeVpcd, bridge: VpcdBridge) -> None:
+    def broken(exchange: Exchange) -> None:
+        raise RuntimeError("observer bug")
+
+    bridge.add_observer(broken)
+    logging.getLogger("apdu.vpcd").disabled = True
+    try:
+        assert vpcd.ask(bytes.fromhex("80010000")) == bytes.fromhex("9000")
+    finally:
+        logging.getLogger("apdu.vpcd").disabled = False
+
+
+def test_slots_share_one_process(card: EchoCard) -> None:
+    first, second = FakeVpcd(), FakeVpcd()
+    bridges = [
+        VpcdBridge(EchoCard(), port_base=first.port),
+        VpcdBridge(EchoCard(OTHER_ATR), port_base=second.port),
+    ]
+    for bridge in bridges:
+        bridge.start()
+    try:
+        first.accept()
+        second.accept()
+        assert first.ask(bytes((GET_ATR,))) == EchoCard.ATR
+        assert second.ask(bytes((GET_ATR,))) == OTHER_ATR
+    finally:
+        for bridge in bridges:
+            bridge.stop()
+        first.close()
+        second.close()
+
+
+def test_reader_name_follows_pcscd_numbering() -> None:
+    assert reader_name(0) == "Virtual PCD 00 00"
+    assert reader_name(1) == "Virtual PCD 00 01"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_runner_stops_cleanly_on_signal(vpcd: FakeVpcd, signum: int) -> None:
+    script = textwrap.dedent(
+        f"""
+        from apdu.vpcd import VpcdBridge, serve_until_signalled
+        from tests.pcsc_support import EchoCard
+        serve_until_signalled([VpcdBridge(EchoCard(), port_base={vpcd.port})])
+        print("stopped")
+        """
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, cwd=root)
+    try:
+        vpcd.accept(timeout=10)
+        assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+        process.send_signal(signum)
+        out, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert out == b"stopped\n"
+    assert vpcd.peer_closed()
