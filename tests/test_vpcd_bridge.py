@@ -330,3 +330,38 @@ def test_runner_stops_cleanly_on_signal(vpcd: FakeVpcd, signum: int) -> None:
     assert process.returncode == 0
     assert out == b"stopped\n"
     assert vpcd.peer_closed()
+
+
+def test_emulate_command_serves_the_card_until_sigterm(vpcd: FakeVpcd, tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import argparse, sys
+        from tools.emulate import add_parser
+        parser = argparse.ArgumentParser(prog="mynacard")
+        add_parser(parser.add_subparsers())
+        args = parser.parse_args(sys.argv[1:])
+        sys.exit(args.func(args))
+        """
+    )
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-c", script, "emulate", "--state", str(tmp_path / "card")]
+    command += ["--port-base", str(vpcd.port - 1), "--slot", "1", "--traffic"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=root)
+    try:
+        vpcd.accept(timeout=30)
+        assert vpcd.ask(bytes((GET_ATR,))) == bytes.fromhex("3BE000FF8131FE4514")
+        vpcd.control(POWER_ON)
+        assert vpcd.ask(bytes.fromhex("00A4040C0AD392F000260100000001")) == bytes.fromhex("9000")
+        assert vpcd.ask(bytes.fromhex("00A4020C020018")) == bytes.fromhex("9000")
+        assert vpcd.ask(bytes.fromhex("002000800431323334"))[:1] in (b"\x90", b"\x63")
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert out.decode().strip().endswith("PC/SC reader: Virtual PCD 00 01")
+    assert "00 20 00 80 04 ** ** ** **" in err.decode()
+    assert "31 32 33 34" not in err.decode()
