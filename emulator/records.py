@@ -19,6 +19,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from emulator.imaging import (
+    DEFAULT_IMAGE_SIZES,
+    ImageSizes,
+    render_address,
+    render_my_number,
+    render_name,
+    render_photo,
+    render_security_code,
+)
 from emulator.persona import Persona
 from emulator.pki import (
     JST,
@@ -28,6 +37,7 @@ from emulator.pki import (
     issue_auth_certificate,
     issue_sign_certificate,
     rsa_public_key_template,
+    sign_digest_info,
     sign_pkcs1_sha256,
 )
 
@@ -37,7 +47,9 @@ __all__ = [
     "TokenInfoFields",
     "attributes_digest_source",
     "build_contents",
+    "card_face_digest_info",
     "certificate_availability",
+    "common_card_info",
     "issue_jpki_certificates",
     "jpki_contents",
     "text_ap_info",
@@ -48,6 +60,11 @@ __all__ = [
     "text_session_key_public",
     "text_signed_public_key",
     "token_info",
+    "visual_age_record",
+    "visual_ap_basic",
+    "visual_card_face",
+    "visual_contents",
+    "visual_my_number_image",
 ]
 
 LengthForm = Literal["short", "long"]
@@ -136,6 +153,15 @@ class RecordOptions:
     """Text EF 0005 DF42 key id number. ASSUMED: production cards show ``x000034``."""
     text_ap_trailer_data: bytes | None = None
     """First 32 bytes of text EF 0005 DF43 (purpose UNKNOWN); None = derived from the card serial."""
+    visual_ap_identification: bytes = bytes.fromhex("06030e01")
+    """Visual EF 0003 DF31 (observed ``06 03 0E 01``)."""
+    visual_ap_key_number: str = "6000024"
+    """Visual EF 0003 DF32 key id number. ASSUMED: production cards show ``x000024``."""
+    visual_ap_version: int = 0x01
+    """Visual EF 0003 DF33 (one byte). ASSUMED: the value is not documented."""
+    visual_ap_reference_key_number: str = "6000025"
+    """Key id at the start of visual EF 0003 DF35. ASSUMED; the 256 bytes after it are opaque."""
+    image_sizes: ImageSizes = field(default_factory=ImageSizes)
 
     def issuance(self, persona: Persona) -> datetime:
         """The moment the certificates are issued."""
@@ -393,6 +419,123 @@ def text_contents(
 
 
 # ---------------------------------------------------------------------------------------------
+# 券面事項確認AP (card-face AP)
+# ---------------------------------------------------------------------------------------------
+
+TAG_AGE_RECORD = 0xFF10
+TAG_CARD_FACE = 0xFF20
+TAG_VISUAL_AP_BASIC = 0xFF30
+TAG_MY_NUMBER_IMAGE = 0xFF40
+SHA256_ALGORITHM_IDENTIFIER = bytes.fromhex("300d06096086480165030402010500")
+"""AlgorithmIdentifier { sha256, NULL } of a DigestInfo."""
+
+
+def _signed_record(tag: int, signed: bytes, signature_tag: int, signer: PrivateKey) -> bytes:
+    """``<tag> 82 HH LL { signed <signature_tag> 82 01 00 <PKCS#1 v1.5 SHA-256 over signed> }``."""
+    return _tlv(tag, signed + _tlv(signature_tag, sign_pkcs1_sha256(signer, signed)), "long")
+
+
+def visual_age_record(persona: Persona, card_key: PrivateKey, signer: PrivateKey) -> bytes:
+    """Visual EF 0001 (年齢確認): ``FF 10 82 02 1E { DF 11 08 YYYYMMDD DF 12 82 01 09 <key 001A>
+    DF 13 82 01 00 <signature over DF11 ‖ DF12> }``."""
+    signed = _tlv(0xDF11, f"{persona.birth_date:%Y%m%d}".encode("ascii")) + _tlv(
+        0xDF12, rsa_public_key_template(_rsa_public(card_key))
+    )
+    return _signed_record(TAG_AGE_RECORD, signed, 0xDF13, signer)
+
+
+def card_face_digest_info(face_fields: Mapping[int, bytes]) -> bytes:
+    """DigestInfo(SHA-256) whose digest is SHA-256(DF22‖DF23‖DF24) ‖ SHA-256(DF25‖DF26) ‖
+    SHA-256(DF27), each over the complete TLVs (tag, length and value) as stored."""
+    groups = ((0xDF22, 0xDF23, 0xDF24), (0xDF25, 0xDF26), (0xDF27,))
+    digest = b"".join(_sha256(b"".join(face_fields[tag] for tag in group)) for group in groups)
+    return _tlv(0x30, SHA256_ALGORITHM_IDENTIFIER + _tlv(0x04, digest))
+
+
+def visual_card_face(
+    persona: Persona, card_key: PrivateKey, signer: PrivateKey, sizes: ImageSizes = DEFAULT_IMAGE_SIZES
+) -> bytes:
+    """Visual EF 0002 (券面): ``FF 20 82 HH LL { DF 21 12 <9 offsets> DF 22 生年月日 DF 23 性別
+    DF 24 <key 001A> DF 25 氏名 PNG DF 26 住所 PNG DF 27 顔写真 JP2 DF 28 <signature>
+    DF 29 有効期限 DF 2A セキュリティコード PNG }``. DF29 and DF2A follow the signature, unsigned."""
+    face = {
+        0xDF22: _tlv(0xDF22, f"{persona.birth_date:%Y%m%d}".encode("ascii")),
+        0xDF23: _tlv(0xDF23, str(int(persona.sex)).encode("ascii")),
+        0xDF24: _tlv(0xDF24, rsa_public_key_template(_rsa_public(card_key))),
+        0xDF25: _tlv(0xDF25, render_name(persona, sizes)),
+        0xDF26: _tlv(0xDF26, render_address(persona, sizes)),
+        0xDF27: _tlv(0xDF27, render_photo(persona, sizes)),
+    }
+    face[0xDF28] = _tlv(0xDF28, sign_digest_info(signer, card_face_digest_info(face)))
+    face[0xDF29] = _tlv(0xDF29, f"{persona.card_expiry:%Y%m%d}".encode("ascii"))
+    face[0xDF2A] = _tlv(0xDF2A, render_security_code(persona, sizes))
+    return _with_offset_table(TAG_CARD_FACE, [face[tag] for tag in sorted(face)], "short")
+
+
+def visual_ap_basic(
+    municipality_code: str, key_id: bytes, identification: bytes, version: int, reference: bytes
+) -> bytes:
+    """Visual EF 0003 (AP basic data): ``FF 30 82 01 3B { DF 31 04 <id> DF 32 10 <key id>
+    DF 33 01 <version> DF 34 05 <全国地方公共団体コード> DF 35 82 01 10 <16-byte key id + 256 opaque> }``."""
+    if len(reference) != 16 + 256:
+        raise ValueError("DF35 is a 16-byte key id followed by 256 bytes")
+    value = (
+        _tlv(0xDF31, identification)
+        + _tlv(0xDF32, key_id)
+        + _tlv(0xDF33, bytes([version]))
+        + _tlv(0xDF34, municipality_code.encode("ascii"))
+        + _tlv(0xDF35, reference)
+    )
+    return _tlv(TAG_VISUAL_AP_BASIC, value)
+
+
+def visual_my_number_image(
+    persona: Persona, card_key: PrivateKey, signer: PrivateKey, sizes: ImageSizes = DEFAULT_IMAGE_SIZES
+) -> bytes:
+    """Visual EF 0005: ``FF 40 L { DF 41 <個人番号 PNG 72×12> DF 42 <key 001A> DF 43 <signature
+    over DF41 ‖ DF42> }``."""
+    signed = _tlv(0xDF41, render_my_number(persona, sizes)) + _tlv(
+        0xDF42, rsa_public_key_template(_rsa_public(card_key))
+    )
+    return _signed_record(TAG_MY_NUMBER_IMAGE, signed, 0xDF43, signer)
+
+
+def visual_contents(
+    persona: Persona, keys: Mapping[str, PrivateKey], pki: TestPki, options: RecordOptions = RecordOptions()
+) -> dict[str, bytes]:
+    """Every 券面事項確認AP EF content, keyed by source name."""
+    card_key, signer, sizes = keys["visual.card_key"], pki.visual_issuer.signer_key, options.image_sizes
+    reference = cv_key_id(options.visual_ap_reference_key_number) + _derived_bytes(
+        persona, "visual-df35", 256
+    )
+    return {
+        "visual.age_record": visual_age_record(persona, card_key, signer),
+        "visual.card_face": visual_card_face(persona, card_key, signer, sizes),
+        "visual.ap_basic": visual_ap_basic(
+            persona.municipality_code,
+            cv_key_id(options.visual_ap_key_number),
+            options.visual_ap_identification,
+            options.visual_ap_version,
+            reference,
+        ),
+        "visual.cv_certificate": pki.visual_issuer.cv_certificate(),
+        "visual.my_number_image": visual_my_number_image(persona, card_key, signer, sizes),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# 共通カードAP (common card AP)
+# ---------------------------------------------------------------------------------------------
+
+
+def common_card_info(persona: Persona) -> bytes:
+    """Common EF 0001 record 1 (simple-TLV): ``01 1C`` + card serial (15) + 全国地方公共団体コード (5)
+    + 有効期限 ``YYYYMMDD`` (8), all ASCII digits."""
+    digits = f"{persona.card_serial}{persona.municipality_code}{persona.card_expiry:%Y%m%d}".encode("ascii")
+    return bytes([0x01, len(digits)]) + digits
+
+
+# ---------------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------------
 
@@ -405,7 +548,12 @@ def build_contents(
     ``keys`` maps the ids of ``emulator.pki.CARD_KEY_IDS`` to the card's private keys.
     ``jpki.sign_certificate`` is absent for a holder without a signature certificate.
     """
-    return jpki_contents(persona, keys, pki, options) | text_contents(persona, keys, pki, options)
+    return (
+        jpki_contents(persona, keys, pki, options)
+        | text_contents(persona, keys, pki, options)
+        | visual_contents(persona, keys, pki, options)
+        | {"common.card_info": common_card_info(persona)}
+    )
 
 
 def _sha256(data: bytes) -> bytes:

@@ -18,11 +18,35 @@ from emulator.records import (
     RecordOptions,
     attributes_digest_source,
     build_contents,
+    card_face_digest_info,
     certificate_availability,
+    common_card_info,
     text_attributes,
     text_my_number,
     token_info,
 )
+
+ALL_KEYS = {
+    "jpki.sign_certificate",
+    "jpki.sign_ca_certificate",
+    "jpki.auth_certificate",
+    "jpki.auth_ca_certificate",
+    "jpki.token_info",
+    "jpki.certificate_availability",
+    "text.my_number",
+    "text.attributes",
+    "text.integrity",
+    "text.cv_certificate",
+    "text.ap_info",
+    "text.session_key_public",
+    "text.signed_public_key",
+    "visual.age_record",
+    "visual.card_face",
+    "visual.ap_basic",
+    "visual.cv_certificate",
+    "visual.my_number_image",
+    "common.card_info",
+}
 
 JPKI_KEYS = {
     "jpki.sign_certificate",
@@ -293,3 +317,125 @@ def test_signed_public_key(contents: dict[str, bytes], keys: dict[str, PrivateKe
     assert rsa_from_template(key) == keys["text.card_key"].public_key()
     signer = cv_subject_key(contents["text.cv_certificate"], issuer_public(pki.text_issuer.ca_key))
     signer.verify(signature, data[5 : 5 + 5 + 265], padding.PKCS1v15(), hashes.SHA256())
+
+
+# --- 券面事項確認AP -----------------------------------------------------------------------------
+
+
+def visual_signer(contents: dict[str, bytes], pki: TestPki) -> rsa.RSAPublicKey:
+    return cv_subject_key(contents["visual.cv_certificate"], issuer_public(pki.visual_issuer.ca_key))
+
+
+def test_every_source_name_is_built(contents: dict[str, bytes]) -> None:
+    assert contents.keys() == ALL_KEYS
+
+
+def test_visual_cv_certificate(contents: dict[str, bytes], pki: TestPki) -> None:
+    assert len(contents["visual.cv_certificate"]) == 568
+    assert contents["visual.cv_certificate"][10:17] == b"6000023"
+    visual_signer(contents, pki)
+
+
+def test_age_record(contents: dict[str, bytes], keys: dict[str, PrivateKey], pki: TestPki) -> None:
+    record = contents["visual.age_record"]
+    assert record[:5] == bytes.fromhex("ff1082021e") and len(record) == 547
+    items = children(record[5:], 5)
+    assert [(t, len(v)) for t, v, _ in items] == [(0xDF11, 8), (0xDF12, 265), (0xDF13, 256)]
+    assert items[0][1] == b"19800217"
+    assert rsa_from_template(items[1][1]) == keys["visual.card_key"].public_key()
+    signed = record[5 : items[2][2]]
+    visual_signer(contents, pki).verify(items[2][1], signed, padding.PKCS1v15(), hashes.SHA256())
+
+
+def card_face_items(record: bytes) -> list[tuple[int, bytes, int]]:
+    tag, value, end = tlv_at(record, 0)
+    assert tag == 0xFF20 and end == len(record)
+    return children(value, len(record) - len(value))
+
+
+def test_card_face_layout(contents: dict[str, bytes], keys: dict[str, PrivateKey]) -> None:
+    record = contents["visual.card_face"]
+    assert record[:3] == bytes.fromhex("ff2082")
+    items = card_face_items(record)
+    assert [t for t, _, _ in items] == [0xDF21, *range(0xDF22, 0xDF2B)]
+    table = items[0][1]
+    assert len(table) == 18
+    offsets = [int.from_bytes(table[i : i + 2], "big") for i in range(0, 18, 2)]
+    assert offsets == [offset for _, _, offset in items[1:]]
+    fields = {t: v for t, v, _ in items}
+    assert fields[0xDF22] == b"19800217"
+    assert fields[0xDF23] == b"1"
+    assert rsa_from_template(fields[0xDF24]) == keys["visual.card_key"].public_key()
+    assert fields[0xDF25].startswith(b"\x89PNG") and fields[0xDF26].startswith(b"\x89PNG")
+    assert fields[0xDF27][4:8] == b"jP  "  # JPEG 2000, JP2 container
+    assert fields[0xDF29] == b"20350217"
+    assert fields[0xDF2A].startswith(b"\x89PNG")
+    assert len(record) < 0x8000  # reachable with 15-bit READ BINARY offsets
+
+
+def test_card_face_signature(contents: dict[str, bytes], pki: TestPki) -> None:
+    """PKCS#1 v1.5 over DigestInfo(SHA-256, H(DF22‖DF23‖DF24) ‖ H(DF25‖DF26) ‖ H(DF27)) (spec §3.3)."""
+    record = contents["visual.card_face"]
+    items = card_face_items(record)
+    raw = {}
+    for index, (tag, _value, offset) in enumerate(items):
+        end = items[index + 1][2] if index + 1 < len(items) else len(record)
+        raw[tag] = record[offset:end]
+    fields = {t: v for t, v, _ in items}
+    recovered = visual_signer(contents, pki).recover_data_from_signature(
+        fields[0xDF28], padding.PKCS1v15(), None
+    )
+
+    def sha(data: bytes) -> bytes:
+        return hashlib.sha256(data).digest()
+
+    expected_digest = (
+        sha(raw[0xDF22] + raw[0xDF23] + raw[0xDF24]) + sha(raw[0xDF25] + raw[0xDF26]) + sha(raw[0xDF27])
+    )
+    assert recovered == bytes.fromhex("3071300d060960864801650304020105000460") + expected_digest
+    assert recovered == card_face_digest_info(raw)
+
+
+def test_card_face_long_address(keys: dict[str, PrivateKey], pki: TestPki) -> None:
+    contents = build_contents(load_persona("long-address"), keys, pki)
+    items = card_face_items(contents["visual.card_face"])
+    assert [t for t, _, _ in items] == [0xDF21, *range(0xDF22, 0xDF2B)]
+
+
+def test_visual_ap_basic(contents: dict[str, bytes]) -> None:
+    data = contents["visual.ap_basic"]
+    assert data[:5] == bytes.fromhex("ff3082013b") and len(data) == 320
+    items = children(data[5:])
+    assert [(t, len(v)) for t, v, _ in items] == [
+        (0xDF31, 4),
+        (0xDF32, 16),
+        (0xDF33, 1),
+        (0xDF34, 5),
+        (0xDF35, 272),
+    ]
+    assert items[0][1] == bytes.fromhex("06030e01")
+    assert items[1][1][:7] == b"6000024"
+    assert items[3][1] == b"13101"
+    assert data[5 + 7 + 19 + 4 + 8 : 5 + 7 + 19 + 4 + 8 + 5] == bytes.fromhex("df35820110")
+
+
+def test_my_number_image(contents: dict[str, bytes], keys: dict[str, PrivateKey], pki: TestPki) -> None:
+    record = contents["visual.my_number_image"]
+    tag, value, end = tlv_at(record, 0)
+    assert tag == 0xFF40 and end == len(record)
+    header = len(record) - len(value)
+    items = children(value, header)
+    assert [t for t, _, _ in items] == [0xDF41, 0xDF42, 0xDF43]
+    assert items[0][1].startswith(b"\x89PNG")
+    assert rsa_from_template(items[1][1]) == keys["visual.card_key"].public_key()
+    visual_signer(contents, pki).verify(
+        items[2][1], record[header : items[2][2]], padding.PKCS1v15(), hashes.SHA256()
+    )
+
+
+# --- 共通カードAP -------------------------------------------------------------------------------
+
+
+def test_common_card_info(contents: dict[str, bytes]) -> None:
+    assert contents["common.card_info"] == b"\x01\x1c" + b"900000000000001" + b"13101" + b"20350217"
+    assert common_card_info(observed_test_card_persona())[:2] == bytes.fromhex("011c")
