@@ -1,0 +1,89 @@
+"""A host-side JPKI client (公的個人認証 client) over any ``Reader``: what demos and benchmarks send.
+
+It speaks exactly the forms the public clients use (spec current-card §8): SELECT by DF name with
+P2 = 0C, SELECT EF by FID, a 4-byte header probe then 256-byte READ BINARY chunks, VERIFY with P2 = 80,
+and ``80 2A 00 80`` over a host-built SHA-256 DigestInfo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from apdu.reader import Reader
+from apdu.response import ResponseApdu
+from apdu.status import describe
+
+JPKI_AID = bytes.fromhex("D392F000260100000001")
+SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
+
+SIGN_CERTIFICATE = 0x0001
+"""署名用電子証明書"""
+SIGN_CA_CERTIFICATE = 0x0002
+TOKEN_INFO = 0x0006
+AUTH_CERTIFICATE = 0x000A
+"""利用者証明用電子証明書"""
+AUTH_CA_CERTIFICATE = 0x000B
+AUTH_KEY = 0x0017
+AUTH_PIN = 0x0018
+"""利用者証明用暗証番号"""
+SIGN_KEY = 0x001A
+SIGN_PASSWORD = 0x001B
+"""署名用パスワード"""
+
+
+class CardStatusError(Exception):
+    """The card answered a status word the flow cannot continue with."""
+
+    def __init__(self, what: str, response: ResponseApdu) -> None:
+        super().__init__(f"{what}: {describe(response.sw)}")
+        self.response = response
+
+
+class JpkiClient:
+    """JPKI-AP operations as a terminal performs them."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def _ok(self, what: str, command: bytes) -> bytes:
+        response = self.reader.transmit(command)
+        if response.sw != 0x9000:
+            raise CardStatusError(what, response)
+        return response.data
+
+    def select_applet(self) -> None:
+        self._ok("SELECT JPKI-AP", bytes.fromhex("00A4040C0A") + JPKI_AID)
+
+    def select_ef(self, fid: int) -> None:
+        self._ok(f"SELECT EF {fid:04X}", bytes.fromhex("00A4020C02") + fid.to_bytes(2, "big"))
+
+    def read_certificate(self, fid: int) -> bytes:
+        """Read a DER certificate: a 4-byte probe (``30 82 HH LL``), then 256-byte chunks."""
+        self.select_ef(fid)
+        header = self._ok("READ BINARY header", bytes.fromhex("00B0000004"))
+        total = int.from_bytes(header[2:4], "big") + 4
+        data = b""
+        while len(data) < total:
+            n = min(256, total - len(data))
+            data += self._ok("READ BINARY", bytes((0x00, 0xB0, len(data) >> 8, len(data) & 0xFF, n & 0xFF)))
+        return data
+
+    def tries_left(self, credential_fid: int) -> int:
+        """The empty VERIFY: the counter, without using a try."""
+        self.select_ef(credential_fid)
+        response = self.reader.transmit(bytes.fromhex("00200080"))
+        if response.sw & 0xFFF0 != 0x63C0:
+            raise CardStatusError("VERIFY (counter query)", response)
+        return response.sw & 0x0F
+
+    def verify(self, credential_fid: int, value: str) -> None:
+        self.select_ef(credential_fid)
+        data = value.encode("ascii")
+        self._ok("VERIFY", bytes((0x00, 0x20, 0x00, 0x80, len(data))) + data)
+
+    def sign_sha256(self, key_fid: int, message: bytes) -> bytes:
+        """Sign SHA-256(message) with PKCS#1 v1.5: the host builds the DigestInfo, the card pads and signs."""
+        self.select_ef(key_fid)
+        digest_info = SHA256_DIGEST_INFO_PREFIX + hashlib.sha256(message).digest()
+        command = bytes((0x80, 0x2A, 0x00, 0x80, len(digest_info))) + digest_info + b"\x00"
+        return self._ok("COMPUTE DIGITAL SIGNATURE", command)
