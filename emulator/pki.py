@@ -269,6 +269,11 @@ def _end_entity(
     serial: int,
     profile: CertificateProfile,
 ) -> x509.CertificateBuilder:
+    if not_before < issuer.certificate.not_valid_before_utc:
+        raise ValueError(
+            f"notBefore {not_before.isoformat()} precedes the issuing root's "
+            f"({issuer.certificate.not_valid_before_utc.isoformat()}); create the TestPki earlier"
+        )
     last_day = nth_birthday_after(
         persona.birth_date, not_before.astimezone(JST).date(), profile.end_entity_validity_years
     )
@@ -472,6 +477,9 @@ def _new_cv_issuer(ca_number: str, signer_number: str) -> CvIssuer:
 # The whole test PKI, with PEM persistence
 # ---------------------------------------------------------------------------------------------
 
+ROOT_BACKDATE_YEARS = 5
+"""How far before creation a fresh PKI's roots start when no ``now`` is given."""
+
 _PEM_NOTE = "TEST KEY of the mynacard test PKI (JPKI-TEST). Not a J-LIS key. Never use outside tests.\n"
 _MANIFEST = "TEST-pki.json"
 
@@ -496,8 +504,13 @@ class TestPki:
         key_type: KeyType = KeyType.RSA_2048,
         profile: CertificateProfile = CertificateProfile(),
     ) -> TestPki:
-        """A fresh PKI (six RSA keys: roughly half a second)."""
-        start = (now or datetime.now(UTC)).replace(microsecond=0)
+        """A fresh PKI (six RSA keys: roughly half a second).
+
+        The roots' notBefore is ``now`` when given, else :data:`ROOT_BACKDATE_YEARS` before the
+        current time, so personas issued in the past get certificates inside the roots' validity.
+        """
+        start = now or _years_later(datetime.now(UTC), -ROOT_BACKDATE_YEARS)
+        start = start.replace(microsecond=0)
         auth_key, sign_key = generate_key(key_type), generate_key(key_type)
         return cls(
             auth_root=CertifiedKey(

@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from apdu.tlv import ber_decode, ber_encode, encode_length, encode_tag
 from emulator.imaging import (
     DEFAULT_IMAGE_SIZES,
     ImageSizes,
@@ -71,29 +72,22 @@ LengthForm = Literal["short", "long"]
 
 
 # ---------------------------------------------------------------------------------------------
-# BER-TLV (private until apdu/tlv.py lands; see the report)
+# BER-TLV: apdu.tlv, plus the fixed ``82 HH LL`` form some files use whatever their length
 # ---------------------------------------------------------------------------------------------
 
 
-def _ber_length(length: int, form: LengthForm = "short") -> bytes:
-    """Definite length. ``short`` = the minimal form (``LL``, ``81 LL``, ``82 HH LL``);
-    ``long`` = always ``82 HH LL``."""
-    if form == "long":
-        if length > 0xFFFF:
-            raise ValueError("length does not fit 82 HH LL")
-        return b"\x82" + length.to_bytes(2, "big")
-    if length < 0x80:
-        return bytes([length])
-    body = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
-
-
-def _tag_bytes(tag: int) -> bytes:
-    return tag.to_bytes(max(1, (tag.bit_length() + 7) // 8), "big")
-
-
 def _tlv(tag: int, value: bytes, form: LengthForm = "short") -> bytes:
-    return _tag_bytes(tag) + _ber_length(len(value), form) + value
+    """``short`` = minimal definite length (``LL``, ``81 LL``, ``82 HH LL``); ``long`` = ``82 HH LL``."""
+    if form == "short":
+        return ber_encode(tag, value)
+    if len(value) > 0xFFFF:
+        raise ValueError("length does not fit 82 HH LL")
+    return encode_tag(tag) + b"\x82" + len(value).to_bytes(2, "big") + value
+
+
+def _header_length(tag: int, value_length: int, form: LengthForm) -> int:
+    length = encode_length(value_length) if form == "short" else b"\x82\x00\x00"
+    return len(encode_tag(tag)) + len(length)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,7 +303,7 @@ def _with_offset_table(tag: int, fields: list[bytes], form: LengthForm) -> bytes
     """``<tag> L { DF 21 <2-byte offset of each field's tag, from the start of the file> fields }``."""
     table_length = 3 + 2 * len(fields)  # DF 21 <len> + 2 bytes per field
     value_length = table_length + sum(len(f) for f in fields)
-    header_length = len(_tag_bytes(tag)) + len(_ber_length(value_length, form))
+    header_length = _header_length(tag, value_length, form)
     offsets, position = bytearray(), header_length + table_length
     for item in fields:
         offsets += position.to_bytes(2, "big")
@@ -331,20 +325,8 @@ def text_attributes(persona: Persona, form: LengthForm = "short") -> bytes:
 
 def attributes_digest_source(attributes: bytes) -> bytes:
     """What integrity-record DF32 hashes: the EF 0002 outer value after the DF21 table."""
-    outer_header, outer_length = _tlv_header(attributes, 0)
-    table_header, table_length = _tlv_header(attributes, outer_header)
-    return attributes[outer_header + table_header + table_length : outer_header + outer_length]
-
-
-def _tlv_header(data: bytes, at: int) -> tuple[int, int]:
-    """(header length, value length) of the BER-TLV at ``at`` (tags of at most 2 bytes here)."""
-    tag_length = 2 if data[at] & 0x1F == 0x1F else 1
-    first = data[at + tag_length]
-    if not first & 0x80:
-        return tag_length + 1, first
-    count = first & 0x7F
-    start = at + tag_length + 1
-    return tag_length + 1 + count, int.from_bytes(data[start : start + count], "big")
+    outer = ber_decode(attributes)
+    return outer.value[ber_decode(outer.value).end :]
 
 
 def text_integrity(my_number_file: bytes, attributes: bytes, signer: PrivateKey) -> bytes:

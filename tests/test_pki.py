@@ -247,3 +247,18 @@ def test_save_and_load(tmp_path: Path, pki: TestPki) -> None:
     assert loaded.text_issuer.cv_certificate() == pki.text_issuer.cv_certificate()
     assert loaded.visual_issuer.signer_key.public_key() == pki.visual_issuer.signer_key.public_key()
     assert loaded.profile == pki.profile
+
+
+def test_end_entity_cannot_predate_root(pki: TestPki, persona: Persona) -> None:
+    too_early = pki.sign_root.certificate.not_valid_before_utc.replace(year=2010)
+    key = shared_card_keys()["jpki.sign_key"]
+    with pytest.raises(ValueError, match="precedes the issuing root"):
+        issue_sign_certificate(persona, key.public_key(), pki.sign_root, not_before=too_early)
+
+
+def test_fresh_pki_covers_past_issue_dates() -> None:
+    """Without ``now``, roots start years back so every shipped persona can be issued for."""
+    root = issue_root("JPKI for user authentication", shared_card_keys()["common.ia_key"], not_before=ISSUED)
+    assert root.not_valid_after_utc.year == 2035
+    pki_start = TestPki.create().auth_root.certificate.not_valid_before_utc
+    assert 5 * 365 <= (datetime.now(UTC) - pki_start).days <= 5 * 366
