@@ -35,7 +35,9 @@ def _list_personas(args: argparse.Namespace) -> int:
 
 
 def _add_personalise(subparsers: Any) -> None:
-    parser = subparsers.add_parser("personalise", help="make a card's state directory from a profile and persona")
+    parser = subparsers.add_parser(
+        "personalise", help="make a card's state directory from a profile and persona"
+    )
     parser.add_argument("--profile", default="legacy-2016")
     parser.add_argument("--persona", default="default")
     parser.add_argument("--state", type=Path, required=True, help="new directory for the card's state")
