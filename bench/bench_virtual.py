@@ -94,7 +94,8 @@ def sign_flow_rate(card: Card, pin: bytes, seconds: float) -> None:
     pairs = list(zip(readers, flow, strict=True))
     base_rate = rate(lambda: [r.transmit(c) for r, c in pairs], seconds)
     print(
-        f"{'full sign flow (5 APDUs, RSA-2048)':34} {flow_rate:>11,.1f} flows/s  baseline {base_rate:>11,.0f}/s"
+        f"{'full sign flow (5 APDUs, RSA-2048)':34} {flow_rate:>11,.1f} flows/s"
+        f"  baseline {base_rate:>11,.0f}/s"
         f"   card/baseline {flow_rate / base_rate:6.4f}   ({flow_rate * 5:,.0f} APDU/s)"
     )
 
