@@ -503,6 +503,8 @@ class TestPki:
         now: datetime | None = None,
         key_type: KeyType = KeyType.RSA_2048,
         profile: CertificateProfile = CertificateProfile(),
+        text_signer_number: str = TEXT_CV_SIGNER_NUMBER,
+        visual_signer_number: str = VISUAL_CV_SIGNER_NUMBER,
     ) -> TestPki:
         """A fresh PKI (six RSA keys: roughly half a second).
 
@@ -519,8 +521,8 @@ class TestPki:
             sign_root=CertifiedKey(
                 sign_key, issue_root(SIGN_ROOT_UNIT, sign_key, not_before=start, profile=profile)
             ),
-            text_issuer=_new_cv_issuer(TEXT_CV_ISSUER_NUMBER, TEXT_CV_SIGNER_NUMBER),
-            visual_issuer=_new_cv_issuer(VISUAL_CV_ISSUER_NUMBER, VISUAL_CV_SIGNER_NUMBER),
+            text_issuer=_new_cv_issuer(TEXT_CV_ISSUER_NUMBER, text_signer_number),
+            visual_issuer=_new_cv_issuer(VISUAL_CV_ISSUER_NUMBER, visual_signer_number),
             profile=profile,
         )
 
