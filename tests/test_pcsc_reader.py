@@ -77,7 +77,7 @@ def test_ambiguous_or_unknown_reader_names_are_refused(wanted: str, problem: str
 
 
 @pytest.fixture
-def reader_for(pcsc_stack: PcscStack) -> Iterator[ReaderFor]:
+def echo_reader_for(pcsc_stack: PcscStack) -> Iterator[ReaderFor]:
     """A connected reader on the bridged vpcd slot holding the given card."""
     opened: list[PcscReader] = []
 
@@ -99,25 +99,25 @@ def test_vpcd_readers_are_listed(pcsc_stack: PcscStack) -> None:
 
 
 @pytest.mark.pcsc
-def test_connect_reports_atr_and_t1(reader_for: ReaderFor) -> None:
+def test_connect_reports_atr_and_t1(echo_reader_for: ReaderFor) -> None:
     card = EchoCard()
-    reader = reader_for(card)
+    reader = echo_reader_for(card)
     assert reader.atr == bytes.fromhex("3BE000FF8131FE4514")
     assert reader.protocol == "T=1"
     assert card.power_ons == 1
 
 
 @pytest.mark.pcsc
-def test_transmit_returns_the_card_bytes(reader_for: ReaderFor) -> None:
-    reader = reader_for(EchoCard())
+def test_transmit_returns_the_card_bytes(echo_reader_for: ReaderFor) -> None:
+    reader = echo_reader_for(EchoCard())
     assert reader.transmit(bytes.fromhex("80010000")) == ResponseApdu(b"", 0x9000)
     assert reader.transmit(bytes.fromhex("00B0000003")) == ResponseApdu(bytes.fromhex("000102"), 0x9000)
     assert reader.transmit(bytes.fromhex("80EE000002CAFE")).to_bytes() == bytes.fromhex("CAFE9000")
 
 
 @pytest.mark.pcsc
-def test_61xx_is_completed_on_the_host_and_observers_see_the_wire(reader_for: ReaderFor) -> None:
-    reader = reader_for(T0StyleCard())
+def test_61xx_is_completed_on_the_host_and_observers_see_the_wire(echo_reader_for: ReaderFor) -> None:
+    reader = echo_reader_for(T0StyleCard())
     wire: list[Exchange] = []
     reader.add_observer(wire.append)
     command = bytes.fromhex("802A0080040102030400")
@@ -129,21 +129,21 @@ def test_61xx_is_completed_on_the_host_and_observers_see_the_wire(reader_for: Re
 
 
 @pytest.mark.pcsc
-def test_6cxx_is_resent_with_the_exact_le(reader_for: ReaderFor) -> None:
-    reader = reader_for(T0StyleCard())
+def test_6cxx_is_resent_with_the_exact_le(echo_reader_for: ReaderFor) -> None:
+    reader = echo_reader_for(T0StyleCard())
     assert reader.transmit(bytes.fromhex("00B0000000")) == ResponseApdu(bytes.fromhex("30820123"), 0x9000)
 
 
 @pytest.mark.pcsc
-def test_host_processing_can_be_turned_off(reader_for: ReaderFor) -> None:
-    reader = reader_for(T0StyleCard())
+def test_host_processing_can_be_turned_off(echo_reader_for: ReaderFor) -> None:
+    reader = echo_reader_for(T0StyleCard())
     reader.host_processing = False
     assert reader.transmit(bytes.fromhex("802A0080040102030400")) == ResponseApdu(b"", 0x6120)
 
 
 @pytest.mark.pcsc
-def test_extended_apdus_pass_at_the_vpcd_frame_limits(reader_for: ReaderFor) -> None:
-    reader = reader_for(ExtendedEchoCard())
+def test_extended_apdus_pass_at_the_vpcd_frame_limits(echo_reader_for: ReaderFor) -> None:
+    reader = echo_reader_for(ExtendedEchoCard())
     data = bytes(i * 7 & 0xFF for i in range(65526))  # the whole command is then 65535 bytes
     assert reader.transmit(bytes.fromhex("80EE0000") + b"\x00\xff\xf6" + data + b"\x00\x00").data == data
     response = reader.transmit(bytes.fromhex("00B00000000000"))
@@ -153,12 +153,16 @@ def test_extended_apdus_pass_at_the_vpcd_frame_limits(reader_for: ReaderFor) -> 
 
 
 @pytest.mark.pcsc
-def test_power_off_reset_and_power_on_reach_the_card(reader_for: ReaderFor) -> None:
+def test_power_off_reset_and_power_on_reach_the_card(echo_reader_for: ReaderFor) -> None:
     card = EchoCard()
-    reader = reader_for(card)
+    reader = echo_reader_for(card)
     assert reader.reset() == EchoCard.ATR
     assert card.resets == 1
     reader.power_off()
+    # vpcd sends power-off without awaiting a reply: it may reach the card after SCardDisconnect returns.
+    deadline = time.monotonic() + 2
+    while card.power_offs == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
     assert card.power_offs == 1
     assert not reader.connected
     assert reader.power_on() == EchoCard.ATR

@@ -1,0 +1,70 @@
+"""The emulator behind pcscd survives 1,000 pyscard connect/disconnect cycles and a pcscd restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from apdu.pcsc import PcscReader
+from apdu.reader import SoftCard
+from apdu.status import SW
+from tests.pcsc_support import PcscStack
+
+SELECT_JPKI_AP = bytes.fromhex("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01")
+CYCLES = 1000
+
+pytestmark = pytest.mark.pcsc
+
+
+class CountingCard:
+    """The card, with its power-ons counted (the bridge must start it cleanly on every connect)."""
+
+    def __init__(self, card: SoftCard) -> None:
+        self.card = card
+        self.power_ons = 0
+
+    @property
+    def atr(self) -> bytes:
+        return self.card.atr
+
+    def power_on(self) -> bytes:
+        self.power_ons += 1
+        return self.card.power_on()
+
+    def power_off(self) -> None:
+        self.card.power_off()
+
+    def reset(self) -> bytes:
+        return self.card.reset()
+
+    def process(self, command: bytes) -> bytes:
+        return self.card.process(command)
+
+
+def test_thousand_connect_disconnect_cycles(pcsc_stack: PcscStack, card: SoftCard) -> None:
+    counting = CountingCard(card)
+    pcsc_stack.insert(counting)
+    connections = pcsc_stack.bridge.connections
+    reader = PcscReader(pcsc_stack.reader_name)
+    answers = []
+    try:
+        for _ in range(CYCLES):
+            reader.power_on()
+            answers.append(reader.transmit(SELECT_JPKI_AP).to_bytes())
+            reader.power_off()
+    finally:
+        reader.close()
+    assert answers == [SW.OK.bytes] * CYCLES
+    assert counting.power_ons == CYCLES
+    assert pcsc_stack.bridge.connections == connections, "the bridge never had to reconnect"
+
+
+def test_card_comes_back_by_itself_after_a_pcscd_restart(pcsc_stack: PcscStack, card: SoftCard) -> None:
+    if not pcsc_stack.daemon.owned:
+        pytest.skip("pcscd was running before the tests; they restart only a pcscd they started")
+    pcsc_stack.insert(card)
+    connections = pcsc_stack.bridge.connections
+    pcsc_stack.restart_pcscd()  # waits until PC/SC reports the card again, with no step on the card side
+    with PcscReader(pcsc_stack.reader_name) as reader:
+        assert reader.atr == card.atr
+        assert reader.transmit(SELECT_JPKI_AP).to_bytes() == SW.OK.bytes
+    assert pcsc_stack.bridge.connections == connections + 1
