@@ -20,8 +20,8 @@ def build_atr(groups: Sequence[InterfaceGroup], historical: bytes = b"", ts: int
     """TS, T0, the interface groups, the historical bytes and TCK (present when T≠0 is offered)."""
     if len(historical) > 15:
         raise ValueError(f"at most 15 historical bytes, got {len(historical)}")
-    for group, following in zip(groups, [*groups[1:], None], strict=True):
-        if (group.next_protocol is None) != (following is None):
+    for index, group in enumerate(groups):
+        if (group.next_protocol is None) != (index == len(groups) - 1):
             raise ValueError("every interface group but the last announces the protocol of the next one")
     body = (
         bytearray((_presence(groups[0]) << 4 | len(historical),)) if groups else bytearray((len(historical),))

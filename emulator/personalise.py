@@ -30,8 +30,6 @@ from emulator.profile import (
 from emulator.rules import compile_rule
 from emulator.state import StateError, StateStore
 
-BUILTIN_SOURCES = ("card.atr_without_ts",)
-
 
 class PersonalisationError(ValueError):
     """The profile asks for something the persona or the record builders cannot give."""
@@ -109,7 +107,9 @@ def personalise(
         pki = TestPki.create()
         if store.directory is not None:
             pki.save(store.directory / "pki")
-    sources = _build_sources(profile, persona, keys, pki, options or {})
+    sources = _build_sources(
+        profile, persona, keys, pki, profile.personalisation.options() | dict(options or {})
+    )
     store.write(StateStore.PROFILE, profile_text.encode("utf-8"))
     for applet in profile.applets:
         for k in applet.keys:
@@ -129,7 +129,7 @@ def personalise(
 def _build_sources(
     profile: Profile, persona: Any, keys: Mapping[str, PrivateKey], pki: Any, options: Mapping[str, Any]
 ) -> dict[str, bytes]:
-    sources = {"card.atr_without_ts": profile.atr.build()[1:]}
+    sources = _card_sources(profile, persona)
     needed = _needed_sources(profile) - set(sources)
     if needed:
         from emulator.records import RecordOptions, build_contents
@@ -142,6 +142,16 @@ def _build_sources(
         # generated for them and then dropped with the records nobody stores.
         all_keys = dict(keys) | {k: generate_key("rsa-2048") for k in CARD_KEY_IDS if k not in keys}
         sources.update(build_contents(persona, all_keys, pki, RecordOptions(**options)))
+    return sources
+
+
+def _card_sources(profile: Profile, persona: Any) -> dict[str, bytes]:
+    """Card-level values GET DATA answers with (カード管理データ)."""
+    sources = {"card.atr_without_ts": profile.atr.build()[1:]}
+    if persona is not None:
+        sources["card.municipality_code"] = persona.municipality_code.encode("ascii")
+        sources["card.expiry"] = persona.card_expiry.strftime("%Y%m%d").encode("ascii")
+        sources["card.identification_number"] = persona.card_serial.encode("ascii")
     return sources
 
 

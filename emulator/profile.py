@@ -263,6 +263,16 @@ class DataObjectSpec(_Model):
     scope: Literal["mf", "any"] = "mf"
 
 
+class PersonalisationSpec(_Model):
+    """Choices the record builders make where sources conflict (passed to ``records.RecordOptions``)."""
+
+    attributes_length_form: Literal["short", "long"] = "short"
+    token_label: str = "JPKIAPICCTOKEN2"
+
+    def options(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
 class ProfileInfo(_Model):
     name: str
     description: str
@@ -272,6 +282,7 @@ class Profile(_Model):
     profile: ProfileInfo
     atr: AtrSpec
     behaviour: BehaviourSpec = BehaviourSpec()
+    personalisation: PersonalisationSpec = PersonalisationSpec()
     applets: list[AppletSpec]
     data_objects: list[DataObjectSpec] = []
 

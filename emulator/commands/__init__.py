@@ -31,6 +31,7 @@ def handler_table(behaviour: BehaviourSpec) -> dict[tuple[bool, int], Handler]:
         (INTERINDUSTRY, 0xCA): data.get_data,
         (INTERINDUSTRY, 0xC0): channels.get_response,
         (PROPRIETARY, 0x2A): signing.compute_digital_signature,
+        (PROPRIETARY, 0x32): verification.change_key,
     }
     if behaviour.logical_channels > 1:
         table[(INTERINDUSTRY, 0x70)] = channels.manage_channel

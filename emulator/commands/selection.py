@@ -8,7 +8,6 @@ from apdu.command import CommandApdu
 from apdu.status import SW
 from apdu.tlv import ber_encode
 from emulator.channel import Channel
-from emulator.commands.common import current_applet
 from emulator.errors import CardError
 from emulator.filesystem import Applet, Node, RecordEF, TransparentEF
 
@@ -70,7 +69,9 @@ def _select_ef(channel: Channel, cmd: CommandApdu) -> bytes:
     if len(cmd.data) != 2:
         raise CardError(SW.WRONG_LENGTH, "a file identifier is 2 bytes")
     fid = int.from_bytes(cmd.data, "big")
-    node = current_applet(channel).nodes.get(fid)
+    if channel.applet is None:
+        raise CardError(SW.FILE_NOT_FOUND, "no DF is selected")
+    node = channel.applet.nodes.get(fid)
     if node is None:
         raise CardError(SW.FILE_NOT_FOUND, f"no EF {fid:04X}")
     channel.ef = node

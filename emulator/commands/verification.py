@@ -91,6 +91,21 @@ def change_reference_data(card: Card, channel: Channel, cmd: CommandApdu) -> byt
     return b""
 
 
+def change_key(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+    """CHANGE KEY ``80 32 00 80``: the 共通カードAP / 住基AP way to set a new PIN after VERIFY."""
+    if cmd.p1 != 0x00:
+        raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00")
+    if cmd.case is not Case.THREE:
+        raise CardError(SW.WRONG_LENGTH, "CHANGE KEY has data and no Le")
+    credential = credential_for(channel, cmd.p2)
+    _require_usable(credential)
+    check_access(credential.change, channel.verified, False)
+    if not credential.format.accepts(cmd.data):
+        raise CardError(SW.WRONG_DATA, "the new value is outside the credential's format")
+    credential.set_value(cmd.data)
+    return b""
+
+
 def _check_old_value(channel: Channel, credential: Credential, data: bytes) -> bytes:
     """Split ``old ‖ new``: only possible when the format fixes the length."""
     size = credential.format.max_length
