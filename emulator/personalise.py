@@ -318,7 +318,17 @@ def open_card(
 
             persona_obj = load_persona(str(persona))
         personalise(loaded, text, persona_obj, store, pki, options)
+    else:
+        _require_same_profile(store, profile)
     return load_card(store)
+
+
+def _require_same_profile(store: StateStore, profile: str | Path) -> None:
+    """Reopening a card under another profile's name is a mistake worth stopping, not guessing."""
+    made_from = store.read_json(StateStore.CARD).get("profile")
+    wanted = load_profile(profile).name
+    if made_from != wanted:
+        raise StateError(f"{store.directory}: holds a {made_from} card, not {wanted}")
 
 
 def _profile_text(profile: str | Path) -> str:

@@ -74,20 +74,14 @@ def _require_usable(credential: Credential) -> None:
 
 def change_reference_data(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     """P1 = 01: new value only, after the credential (or its change rule) was verified; P1 = 00: old ‖ new."""
-    if cmd.case is not Case.THREE:
-        raise CardError(SW.WRONG_LENGTH, "CHANGE REFERENCE DATA has data and no Le")
-    credential = credential_for(channel, cmd.p2)
-    _require_usable(credential)
-    if cmd.p1 == 0x01:
-        check_access(credential.change, channel.verified, False)
-        new = cmd.data
-    elif cmd.p1 == 0x00:
-        new = _check_old_value(channel, credential, cmd.data)
-    else:
+    if cmd.p1 not in (0x00, 0x01):
         raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00 or 01")
-    if not credential.format.accepts(new):
-        raise CardError(SW.WRONG_DATA, "the new value is outside the credential's format")
-    credential.set_value(new)
+    credential = _credential_to_change(channel, cmd)
+    if cmd.p1 == 0x00:
+        _store_new_value(credential, _check_old_value(channel, credential, cmd.data))
+    else:
+        check_access(credential.change, channel.verified, False)
+        _store_new_value(credential, cmd.data)
     return b""
 
 
@@ -95,15 +89,24 @@ def change_key(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     """CHANGE KEY ``80 32 00 80``: the 共通カードAP / 住基AP way to set a new PIN after VERIFY."""
     if cmd.p1 != 0x00:
         raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00")
+    credential = _credential_to_change(channel, cmd)
+    check_access(credential.change, channel.verified, False)
+    _store_new_value(credential, cmd.data)
+    return b""
+
+
+def _credential_to_change(channel: Channel, cmd: CommandApdu) -> Credential:
     if cmd.case is not Case.THREE:
-        raise CardError(SW.WRONG_LENGTH, "CHANGE KEY has data and no Le")
+        raise CardError(SW.WRONG_LENGTH, "a new value is sent as data, without Le")
     credential = credential_for(channel, cmd.p2)
     _require_usable(credential)
-    check_access(credential.change, channel.verified, False)
-    if not credential.format.accepts(cmd.data):
+    return credential
+
+
+def _store_new_value(credential: Credential, new: bytes) -> None:
+    if not credential.format.accepts(new):
         raise CardError(SW.WRONG_DATA, "the new value is outside the credential's format")
-    credential.set_value(cmd.data)
-    return b""
+    credential.set_value(new)
 
 
 def _check_old_value(channel: Channel, credential: Credential, data: bytes) -> bytes:
