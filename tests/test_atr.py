@@ -57,11 +57,6 @@ def test_historical_bytes_are_counted_in_t0_and_covered_by_tck() -> None:
     assert reduce(lambda a, b: a ^ b, atr[1:]) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: build_atr([]) raises 'zip() argument 2 is longer than argument 1' instead of 3B 00 "
-    "(emulator/atr.py: zip(groups, [*groups[1:], None], strict=True) with no groups)",
-)
 def test_atr_without_interface_bytes() -> None:
     assert build_atr([], b"") == bytes.fromhex("3B 00")
     assert build_atr([], b"\x01\x02") == bytes.fromhex("3B 02 01 02")
