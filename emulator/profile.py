@@ -46,6 +46,8 @@ def _parse_fid(value: object) -> int:
 HexBytes = Annotated[bytes, BeforeValidator(_parse_hex)]
 Fid = Annotated[int, BeforeValidator(_parse_fid)]
 Byte = Annotated[int, Field(ge=0, le=0xFF)]
+SfiSpec = Annotated[int, Field(ge=1, le=30)] | Literal["auto", "none"]
+"""A short EF identifier 1..30, ``auto`` (the FID's low byte for 0001–001E) or ``none``."""
 
 
 class _Model(BaseModel):
@@ -105,7 +107,7 @@ class ContentSpec(_Model):
 
 class FileSpec(_Model):
     fid: Fid
-    sfi: int | Literal["auto", "none"] = "auto"
+    sfi: SfiSpec = "auto"
     label: str
     kind: Literal["transparent", "record", "internal"] = "transparent"
     content: ContentSpec | None = None
@@ -158,7 +160,7 @@ class ValueSpec(_Model):
 class CredentialSpec(_Model):
     id: str
     fid: Fid
-    sfi: int | Literal["auto", "none"] = "auto"
+    sfi: SfiSpec = "auto"
     label: str
     kind: Literal["pin", "password", "verification_number", "puk"]
     format: FormatSpec
@@ -171,7 +173,7 @@ class CredentialSpec(_Model):
 class KeySpec(_Model):
     id: str
     fid: Fid
-    sfi: int | Literal["auto", "none"] = "auto"
+    sfi: SfiSpec = "auto"
     label: str
     algorithm: Literal["rsa-2048", "ec-p384"]
     source: str = Field(description="the key id personalisation generates and the record builders use")
@@ -199,6 +201,10 @@ class AppletSpec(_Model):
         dupes = sorted({f for f in fids if fids.count(f) > 1})
         if dupes:
             raise ValueError("FID defined twice: " + ", ".join(f"{f:04X}" for f in dupes))
+        nodes: list[FileSpec | CredentialSpec | KeySpec] = [*self.files, *self.credentials, *self.keys]
+        sfis = [sfi for n in nodes if (sfi := resolve_sfi(n.sfi, n.fid)) is not None]
+        if sfi_clash := sorted({s for s in sfis if sfis.count(s) > 1}):
+            raise ValueError("SFI used twice: " + ", ".join(f"{s:02X}" for s in sfi_clash))
         known = {c.id for c in self.credentials}
         if clash := known & RESERVED_RULE_WORDS:
             raise ValueError(f"credential id {sorted(clash)} is a reserved rule word")
@@ -303,7 +309,7 @@ class Profile(_Model):
         return self.profile.name
 
 
-def resolve_sfi(sfi: int | Literal["auto", "none"], fid: int) -> int | None:
+def resolve_sfi(sfi: SfiSpec, fid: int) -> int | None:
     """``auto``: the FID's low byte when the FID is 0001–001E (as on today's card), else none."""
     if sfi == "none":
         return None
