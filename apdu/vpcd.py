@@ -257,13 +257,14 @@ class VpcdBridge:
             return None
 
     def _exchange(self, command: bytes) -> bytes:
-        started = time.perf_counter()
+        recording = bool(self._observers) or logger.isEnabledFor(TRAFFIC)
+        started = time.perf_counter() if recording else 0.0
         with self._lock:
             card = self._card
             if card is None:
                 raise _DisconnectedError("card removed")
             response = _process(card, command)
-        if self._observers or logger.isEnabledFor(TRAFFIC):
+        if recording:
             self._record(Exchange.record(command, response, time.perf_counter() - started))
         return response
 

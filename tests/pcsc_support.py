@@ -351,10 +351,11 @@ def pcsc_stack(request: pytest.FixtureRequest) -> Iterator[PcscStack]:
     try:
         stack.start()
     except PcscSetupError as exc:
+        reason = f"PC/SC stack: {exc}"
+        if stack.daemon.owned:
+            reason += f"\npcscd log (tail):\n{stack.daemon.log_text()}"
         stack.close()
-        unavailable(
-            f"PC/SC stack: {exc}\npcscd log:\n{stack.daemon.log_text()}" if stack.daemon.owned else str(exc)
-        )
+        unavailable(reason)
     yield stack
     stack.close()
 

@@ -12,7 +12,7 @@ from apdu.pcsc import PcscNoCardError, PcscReader, list_readers, resolve_reader_
 from apdu.reader import ReaderError
 from apdu.response import ResponseApdu
 from apdu.trace import Exchange
-from tests.pcsc_support import EchoCard, PcscStack, wait_card_present
+from tests.pcsc_support import EchoCard, PcscStack, unavailable, wait_card_present
 
 ReaderFor = Callable[[EchoCard], PcscReader]
 
@@ -191,3 +191,12 @@ def _connect_when_pcscd_noticed(reader: PcscReader) -> None:
         reader.power_on()
         reader.power_off()
         time.sleep(0.1)
+
+
+def test_missing_pcsc_parts_skip_locally_and_fail_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="no pcscd"):
+        unavailable("no pcscd")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"no pcscd \(CI=true"):
+        unavailable("no pcscd")
