@@ -133,13 +133,18 @@ class VpcdBridge:
             self._wake.notify_all()
 
     def remove(self) -> None:
-        """Take the card out: the connection is closed, so pcscd reports the slot empty (within ~0.4 s)."""
+        """Take the card out: the connection is closed, so pcscd reports the slot empty (within ~0.4 s).
+
+        A card inserted right after still waits out pcscd's presence poll, so that pcscd sees the removal.
+        """
         with self._lock:
             if self._card is not None and self._powered:
                 _quietly(self._card.power_off)
             self._card = None
             self._powered = False
-            self._drop_connection()
+            if self._sock is not None:
+                self._away_until = time.monotonic() + REPLUG_SECONDS
+                self._drop_connection()
 
     def add_observer(self, observer: ExchangeObserver) -> None:
         """Call ``observer`` with every exchange (PIN data masked), from the bridge's thread."""
@@ -191,6 +196,10 @@ class VpcdBridge:
                 self._serve(sock)
             except (_DisconnectedError, OSError) as exc:
                 logger.info("vpcd slot %d: disconnected (%s)", self.slot, exc or "closed")
+            except Exception:
+                # A card that cannot even give its ATR is as good as absent; pcscd sees a removal.
+                logger.exception("vpcd slot %d: card failed outside an APDU; reconnecting", self.slot)
+                self._away_until = time.monotonic() + REPLUG_SECONDS
             finally:
                 with self._lock:
                     self._sock = None

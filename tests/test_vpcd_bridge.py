@@ -365,3 +365,27 @@ def test_emulate_command_serves_the_card_until_sigterm(vpcd: FakeVpcd, tmp_path:
     assert out.decode().strip().endswith("PC/SC reader: Virtual PCD 00 01")
     assert "00 20 00 80 04 ** ** ** **" in err.decode()
     assert "31 32 33 34" not in err.decode()
+
+
+def test_a_card_whose_atr_raises_is_treated_as_absent_and_the_bridge_survives(vpcd: FakeVpcd) -> None:
+    class NoAtr(EchoCard):
+        failures = 1
+
+        @property
+        def atr(self) -> bytes:
+            if NoAtr.failures:
+                NoAtr.failures -= 1
+                raise RuntimeError("card bug")
+            return EchoCard.ATR
+
+    bridge = VpcdBridge(NoAtr(), port_base=vpcd.port)
+    bridge.start()
+    try:
+        vpcd.accept()
+        vpcd.send(bytes((GET_ATR,)))
+        assert vpcd.peer_closed()
+        vpcd.drop()
+        vpcd.accept()
+        assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+    finally:
+        bridge.stop()
