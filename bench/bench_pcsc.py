@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from apdu.pcsc import PcscReader
 from apdu.reader import SoftCard
+from apdu.softcards import PatternCard
 from apdu.status import SW
 from apdu.vpcd import VpcdBridge, reader_name, serve_until_signalled
 from tests.pcsc_support import PcscDaemon, wait_card_present
@@ -46,29 +47,6 @@ CASES: list[Case] = [
 ]
 
 
-class TrivialCard:
-    """The transport baseline: ``90 00`` to everything, Ne pattern bytes to a short case 2 command."""
-
-    _OK = SW.OK.bytes
-    _PATTERN = bytes(range(256))
-
-    atr = JPKI_ATR
-
-    def power_on(self) -> bytes:
-        return self.atr
-
-    def power_off(self) -> None:
-        pass
-
-    def reset(self) -> bytes:
-        return self.atr
-
-    def process(self, command: bytes) -> bytes:
-        if len(command) == 5:
-            return self._PATTERN[: command[4] or 256] + self._OK
-        return self._OK
-
-
 def _emulator_card() -> SoftCard:
     from emulator.personalise import open_card
 
@@ -76,7 +54,7 @@ def _emulator_card() -> SoftCard:
 
 
 def _serve(kind: str, slot: int) -> None:
-    card: SoftCard = _emulator_card() if kind == "emulator" else TrivialCard()
+    card: SoftCard = _emulator_card() if kind == "emulator" else PatternCard()
     serve_until_signalled([VpcdBridge(card, slot=slot)])
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from apdu.softcards import FixedAnswerCard
 from apdu.virtual import VirtualReader
 from emulator.card import Card
 from emulator.personalise import open_card
@@ -26,26 +27,6 @@ EMPTY_VERIFY = bytes.fromhex("00200080")
 SELECT_AUTH_KEY = bytes.fromhex("00A4020C020017")
 DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420") + bytes(range(32))
 SIGN = bytes((0x80, 0x2A, 0x00, 0x80, len(DIGEST_INFO))) + DIGEST_INFO + b"\x00"
-
-
-class FixedAnswerCard:
-    """The baseline: answers every command with a prepared response of the size the card gives."""
-
-    def __init__(self, response: bytes, atr: bytes) -> None:
-        self._response = response
-        self.atr = atr
-
-    def power_on(self) -> bytes:
-        return self.atr
-
-    def power_off(self) -> None:
-        pass
-
-    def reset(self) -> bytes:
-        return self.atr
-
-    def process(self, command: bytes) -> bytes:
-        return self._response
 
 
 def rate(call: Callable[[], object], seconds: float) -> float:

@@ -29,7 +29,7 @@ import pytest
 
 from apdu.pcsc import PcscReader
 from apdu.reader import SoftCard
-from apdu.status import SW
+from apdu.softcards import EchoCard
 from apdu.vpcd import PORT_BASE, READER_NAME, VpcdBridge, reader_name
 
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
@@ -234,46 +234,6 @@ def _poll_presence(scard: Any, context: Any, name: str, atr: bytes | None) -> st
 
 
 # -- the trivial card -----------------------------------------------------------------------------------
-
-
-class EchoCard:
-    """The cheapest card that answers like a card: the transport baseline for benchmarks and bridge tests.
-
-    Case 1: ``90 00``. Short case 2 (``.. .. .. .. Le``): Le bytes ``00 01 02 ..`` (256 for Le 00).
-    Short case 3/4: its data field back. ``power_ons`` counts cold starts (the bridge tests check them).
-    """
-
-    ATR = bytes.fromhex("3B E0 00 FF 81 31 FE 45 14")
-    _PATTERN = bytes(range(256))
-    _OK = SW.OK.bytes
-
-    def __init__(self, atr: bytes = ATR) -> None:
-        self._atr = atr
-        self.power_ons = 0
-        self.resets = 0
-        self.power_offs = 0
-
-    @property
-    def atr(self) -> bytes:
-        return self._atr
-
-    def power_on(self) -> bytes:
-        self.power_ons += 1
-        return self._atr
-
-    def power_off(self) -> None:
-        self.power_offs += 1
-
-    def reset(self) -> bytes:
-        self.resets += 1
-        return self._atr
-
-    def process(self, command: bytes) -> bytes:
-        if len(command) == 5:
-            return self._PATTERN[: command[4] or 256] + self._OK
-        if len(command) > 5 and command[4]:
-            return command[5 : 5 + command[4]] + self._OK
-        return self._OK
 
 
 # -- the session stack ----------------------------------------------------------------------------------

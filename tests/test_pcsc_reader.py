@@ -11,8 +11,9 @@ import pytest
 from apdu.pcsc import PcscNoCardError, PcscReader, list_readers, resolve_reader_name
 from apdu.reader import ReaderError
 from apdu.response import ResponseApdu
+from apdu.softcards import EchoCard
 from apdu.trace import Exchange
-from tests.pcsc_support import EchoCard, PcscStack, unavailable, wait_card_present
+from tests.pcsc_support import PcscStack, unavailable, wait_card_present
 
 ReaderFor = Callable[[EchoCard], PcscReader]
 

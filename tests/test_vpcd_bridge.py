@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from apdu.softcards import EchoCard
 from apdu.trace import TRAFFIC, Exchange
 from apdu.vpcd import GET_ATR, POWER_OFF, POWER_ON, RESET, VpcdBridge, reader_name
-from tests.pcsc_support import EchoCard
 
 OTHER_ATR = bytes.fromhex("3B 8A 80 01 50 79 56 69 72 74 43 61 72 64 2F")
 
@@ -310,7 +310,7 @@ def test_runner_stops_cleanly_on_signal(vpcd: FakeVpcd, signum: int) -> None:
     script = textwrap.dedent(
         f"""
         from apdu.vpcd import VpcdBridge, serve_until_signalled
-        from tests.pcsc_support import EchoCard
+        from apdu.softcards import EchoCard
         serve_until_signalled([VpcdBridge(EchoCard(), port_base={vpcd.port})])
         print("stopped")
         """
