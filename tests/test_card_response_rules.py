@@ -99,8 +99,10 @@ def test_select_ef_with_fcp_and_no_le_announces_61xx(vr: VirtualReader) -> None:
     assert tx(vr, SELECT_JPKI) == (b"", 0x9000)
     data, sw = tx(vr, "00 A4 02 00 02 00 0A")
     assert data == b"" and sw >> 8 == 0x61
-    fcp, sw = tx(vr, bytes((0x00, 0xC0, 0x00, 0x00, sw & 0xFF)))
-    assert (sw == 0x9000 and len(fcp) == sw & 0xFF) or fcp[0] == 0x62
+    announced = sw & 0xFF
+    fcp, sw = tx(vr, bytes((0x00, 0xC0, 0x00, 0x00, announced)))
+    assert (sw, len(fcp), fcp[0]) == (0x9000, announced, 0x62)
+    assert h("83 02 00 0A") in fcp
 
 
 def test_get_response_with_nothing_pending_is_69_85(vr: VirtualReader) -> None:
