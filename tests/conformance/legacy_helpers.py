@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,6 +195,3 @@ def open_copy(template: Path, target: Path) -> Card:
     """A fresh card from a copy of a personalised state directory."""
     shutil.copytree(template, target)
     return load_card(StateStore(target))
-
-
-CardFromTemplate = Callable[[Path, Path], Card]

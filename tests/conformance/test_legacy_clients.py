@@ -347,6 +347,19 @@ def test_myna_go_text_ap_fixed_size_reads(reader: Reader, template: Path) -> Non
     assert ber_at(certificate).tag == 0x7F21
 
 
+def test_myna_go_visual_card_face(reader: Reader, template: Path) -> None:
+    """VerifyPinA on 0013 with the 12 digits, then the card face by a 7-byte probe and a read from 0."""
+    ok(reader, SELECT_VISUAL)
+    ok(reader, "00 A4 02 0C 02 00 13")
+    expect(reader, EMPTY_VERIFY, 0x63C0 | MAX_TRIES[("visual", 0x0013)], b"")  # LookupPinA
+    ok(reader, "00 A4 02 0C 02 00 13")
+    ok(reader, "00 20 00 80 0C 31 32 33 34 35 36 37 38 39 30 31 38")
+    ok(reader, "00 A4 02 0C 02 00 02")
+    face = go_read_with_probe(reader)
+    assert face == stored_file(template, "visual", 0x0002)
+    assert [f.tag for f in ber_children(ber_at(face).value)] == list(range(0xDF21, 0xDF2B))
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="BUG: text-AP EF 0005 is 162 bytes; MYNA-GO ReadBasicInfo reads exactly 256 (00 B0 00 00 00, "
