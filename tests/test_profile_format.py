@@ -161,22 +161,12 @@ def test_missing_profile_file_and_unknown_name() -> None:
         load_profile("nextgen-1999")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an SFI outside 1..30 passes profile validation (FileSpec.sfi is any int); it fails only "
-    "when the card is opened, with a ValueError that names neither the file nor the field",
-)
 def test_sfi_out_of_range_is_a_profile_error() -> None:
     with pytest.raises(ProfileError) as info:
         parse_profile(broken('fid = "0002"', 'fid = "0002"\nsfi = 31'), "broken.toml")
     assert "applets.1.files.0.sfi" in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: two EFs with the same SFI pass profile validation (only duplicate FIDs are checked); "
-    "the clash surfaces only when the card is built, without the file name",
-)
 def test_duplicate_sfi_is_a_profile_error() -> None:
     # 0002 has the automatic SFI 02; a second EF claims SFI 2 explicitly
     extra = '\n[[applets.files]]\nfid = "2F02"\nsfi = 2\nlabel = "clash"\ncontent = { hex = "00" }\n'
