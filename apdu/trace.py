@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from apdu.command import ApduFormatError, CommandApdu
 from apdu.status import describe
 
 TRAFFIC = 5
@@ -33,27 +34,30 @@ def carries_secret(command: bytes) -> bool:
     return ins in _SECRET_INS_INTERINDUSTRY
 
 
-def _data_span(command: bytes) -> tuple[int, int] | None:
-    """Start and end of the data field in a well-formed command, or the whole body if malformed."""
-    n = len(command)
-    if n <= 5:
-        return None
-    if command[4] != 0:
-        return 5, min(n, 5 + command[4])
-    if n >= 7:
-        return 7, min(n, 7 + (command[5] << 8 | command[6]))
-    return 5, n
+def secret_span(command: bytes) -> tuple[int, int] | None:
+    """Where the secret sits: the data field of a well-formed command, else everything after byte 4.
 
-
-def mask_command(command: bytes) -> tuple[bytes, bool]:
-    """Return the command with any secret data field masked, and whether anything was masked."""
+    A malformed body is masked whole, so no reading of its length bytes can leave PIN digits in clear.
+    """
     if not carries_secret(command):
-        return command, False
-    span = _data_span(command)
+        return None
+    try:
+        parsed = CommandApdu.from_bytes(command)
+    except ApduFormatError:
+        return 5, len(command)
+    if not parsed.data:
+        return None
+    start = 7 if parsed.extended else 5
+    return start, start + len(parsed.data)
+
+
+def mask_command(command: bytes) -> tuple[bytes, tuple[int, int] | None]:
+    """The command with any secret data field masked, and the span that was masked."""
+    span = secret_span(command)
     if span is None:
-        return command, False
+        return command, None
     start, end = span
-    return command[:start] + bytes([MASK_BYTE]) * (end - start) + command[end:], True
+    return command[:start] + bytes([MASK_BYTE]) * (end - start) + command[end:], span
 
 
 def _hex(data: bytes) -> str:
@@ -66,20 +70,23 @@ class Exchange:
 
     command: bytes
     response: bytes
-    masked: bool = False
+    mask: tuple[int, int] | None = None
+    """The masked byte range of ``command``, if any."""
     seconds: float = 0.0
 
     @classmethod
     def record(cls, command: bytes, response: bytes, seconds: float = 0.0) -> Exchange:
-        masked_command, masked = mask_command(command)
-        return cls(masked_command, response, masked, seconds)
+        masked_command, mask = mask_command(command)
+        return cls(masked_command, response, mask, seconds)
+
+    @property
+    def masked(self) -> bool:
+        return self.mask is not None
 
     def command_text(self) -> str:
-        if not self.masked:
+        if self.mask is None:
             return _hex(self.command)
-        span = _data_span(self.command)
-        assert span is not None
-        start, end = span
+        start, end = self.mask
         hidden = " ".join(["**"] * (end - start))
         rest = self.command[end:]
         return " ".join(p for p in (_hex(self.command[:start]), hidden, _hex(rest)) if p)

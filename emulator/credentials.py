@@ -11,10 +11,13 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
+from apdu.status import SW
+from emulator.errors import CardError
 from emulator.security import AccessRule, CredentialVerified
 
 
@@ -81,14 +84,21 @@ def _digest(salt: bytes, value: bytes) -> bytes:
     return hashlib.sha256(salt + value).digest()
 
 
-Persist = Callable[[], None]
+class CredentialSync(Protocol):
+    """Where credential states live: shared with other card instances, written atomically."""
+
+    def locked(self) -> AbstractContextManager[None]: ...
+
+    def refresh(self) -> None: ...
+
+    def write(self) -> None: ...
 
 
 class Credential:
     """A verifiable reference (an IEF of a PIN, password, PUK or 照合番号) with its retry counter."""
 
     __slots__ = (
-        "_persist",
+        "_sync",
         "change",
         "fid",
         "format",
@@ -113,7 +123,7 @@ class Credential:
         format: CredentialFormat,
         max_tries: int | None,
         state: CredentialState,
-        persist: Persist,
+        sync: CredentialSync,
         change: AccessRule | None = None,
     ) -> None:
         self.id = id
@@ -123,7 +133,7 @@ class Credential:
         self.fid, self.sfi, self.label, self.kind, self.format = fid, sfi, label, kind, format
         self.max_tries = max_tries
         self.state = state
-        self._persist = persist
+        self._sync = sync
 
     @property
     def blocked(self) -> bool:
@@ -133,33 +143,58 @@ class Credential:
     def is_set(self) -> bool:
         return self.state.digest is not None
 
-    def compare(self, value: bytes) -> bool:
-        """Compare and count: a wrong value costs a try, persisted before this returns.
+    def refresh(self) -> None:
+        """Take over counters another instance on the same state directory changed."""
+        self._sync.refresh()
 
-        The caller must not call this on a blocked credential.
+    def compare(self, value: bytes) -> bool:
+        """Compare and count, as a card does against tearing.
+
+        The try is taken and written first, under the state lock and on the latest counter; only then is
+        the value compared, and a match gives the try back (written again). A card that cannot write its
+        counter fails before any comparison, so no answer reveals a comparison whose try was not recorded.
         """
-        expected = self.state.digest
-        candidate = _digest(self.state.salt, value)
-        matched = expected is not None and hmac.compare_digest(candidate, expected)
+        if self.max_tries is None:
+            return self._matches(value)
+        with self._sync.locked():
+            self._sync.refresh()
+            if self.blocked:
+                raise CardError(SW.REFERENCE_DATA_NOT_USABLE, f"{self.id} is blocked")
+            self._write_counter(self.state.tries_left - 1)
+        matched = self._matches(value)
         if matched:
-            if self.max_tries is not None and self.state.tries_left != self.max_tries:
-                self.state.tries_left = self.max_tries
-                self._persist()
-        elif self.max_tries is not None:
-            self.state.tries_left -= 1
-            self._persist()
+            with self._sync.locked():
+                self._sync.refresh()
+                self._write_counter(self.max_tries)
         return matched
+
+    def _matches(self, value: bytes) -> bool:
+        expected = self.state.digest
+        return expected is not None and hmac.compare_digest(_digest(self.state.salt, value), expected)
+
+    def _write_counter(self, tries: int) -> None:
+        """Set and persist the counter; if the write fails, memory keeps what the disk holds."""
+        before = self.state.tries_left
+        self.state.tries_left = tries
+        try:
+            self._sync.write()
+        except BaseException:
+            self.state.tries_left = before
+            raise
 
     def set_value(self, value: bytes) -> None:
         """New reference data (CHANGE REFERENCE DATA, PUK reset): a fresh salt, a full counter."""
-        self.state.salt = secrets.token_bytes(16)
-        self.state.digest = _digest(self.state.salt, value)
-        if self.max_tries is not None:
-            self.state.tries_left = self.max_tries
-        self._persist()
+        with self._sync.locked():
+            self._sync.refresh()
+            self.state.salt = secrets.token_bytes(16)
+            self.state.digest = _digest(self.state.salt, value)
+            if self.max_tries is not None:
+                self.state.tries_left = self.max_tries
+            self._sync.write()
 
     def unblock(self) -> None:
         """Reset the counter to its limit, keeping the value (RESET RETRY COUNTER without new data)."""
         if self.max_tries is not None:
-            self.state.tries_left = self.max_tries
-            self._persist()
+            with self._sync.locked():
+                self._sync.refresh()
+                self._write_counter(self.max_tries)

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from emulator.card import Card, DataObject
+from emulator.counters import SecurityFile
 from emulator.credentials import Credential, CredentialFormat, CredentialKind, CredentialState
 from emulator.filesystem import Applet, FileSystem, InternalEF, Key, PrivateKey, RecordEF, TransparentEF
 from emulator.profile import (
@@ -203,15 +204,9 @@ def load_card(store: StateStore) -> Card:
             f"{where}: profile {profile.name!r} does not match card.json {card_doc.get('profile')!r}"
         )
     contents = store.read_json(StateStore.CONTENTS)
-    security = store.read_json(StateStore.SECURITY)["credentials"]
-    credentials: dict[str, Credential] = {}
-
-    def persist() -> None:
-        store.write_json(
-            StateStore.SECURITY, {"credentials": {k: c.state.to_json() for k, c in credentials.items()}}
-        )
-
-    applets = [_load_applet(a, store, contents, security, credentials, persist) for a in profile.applets]
+    security = SecurityFile(store)
+    states = security.states()
+    applets = [_load_applet(a, store, contents, states, security) for a in profile.applets]
     data_objects = [
         DataObject(
             int.from_bytes(d.tag, "big"),
@@ -228,9 +223,8 @@ def _load_applet(
     spec: AppletSpec,
     store: StateStore,
     contents: Mapping[str, Any],
-    security: Mapping[str, Any],
-    credentials: dict[str, Credential],
-    persist: Any,
+    states: Mapping[str, CredentialState],
+    security: SecurityFile,
 ) -> Applet:
     applet = Applet(spec.id, spec.label, spec.aid, spec.select_clears_security, spec.default)
     for f in spec.files:
@@ -244,8 +238,8 @@ def _load_applet(
         else:
             applet.add(InternalEF(f.fid, sfi, f.label))
     for c in spec.credentials:
-        credential = _load_credential(spec, c, security, persist)
-        credentials[credential.key] = credential
+        credential = _load_credential(spec, c, states, security)
+        security.attach(credential)
         applet.add(credential)
     for k in spec.keys:
         key_obj = _load_key(spec, k, store)
@@ -256,10 +250,10 @@ def _load_applet(
 
 
 def _load_credential(
-    spec: AppletSpec, c: CredentialSpec, security: Mapping[str, Any], persist: Any
+    spec: AppletSpec, c: CredentialSpec, states: Mapping[str, CredentialState], security: SecurityFile
 ) -> Credential:
     key = f"{spec.id}/{c.id}"
-    if key not in security:
+    if key not in states:
         raise StateError(f"security.json has no state for credential {key}")
     fmt = CredentialFormat(
         c.format.charset, c.format.min, c.format.max, c.format.require_letter, c.format.require_digit
@@ -273,8 +267,8 @@ def _load_credential(
         kind=CredentialKind(c.kind),
         format=fmt,
         max_tries=c.max_tries,
-        state=CredentialState.from_json(security[key]),
-        persist=persist,
+        state=states[key],
+        sync=security,
         change=None if c.change is None else compile_rule(spec.id, c.change),
     )
 

@@ -168,12 +168,6 @@ def test_failed_state_write_reveals_no_comparison(
     assert open_jpki(directory).process(QUERY_AUTH) == h("63 C3")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Credential.compare compares first and writes only on a mismatch, so while the state store "
-    "cannot be written a right PIN answers 90 00 and a wrong one 6F 00: the answer still reveals the "
-    "comparison and no try is recorded (issue 2 item 4, architecture rule 4: decrement and persist first)",
-)
 def test_failed_state_write_answers_alike_for_right_and_wrong_values(
     card_state_factory: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,7 +178,7 @@ def test_failed_state_write_answers_alike_for_right_and_wrong_values(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(emulator.state, "write_atomic", refuse)
-    assert card.process(RIGHT_AUTH) == h("6F 00")  # today 90 00: no write was needed at a full counter
+    assert card.process(RIGHT_AUTH) == h("6F 00")
     assert card.process(WRONG_AUTH) == h("6F 00")
 
 
@@ -234,6 +228,8 @@ def test_state_files_are_json_and_pem_never_pickle(card_state_factory: Callable[
             assert document["version"] == 1
         elif path.suffix == ".pem":
             assert raw.startswith(b"-----BEGIN ")
+        elif path.name == "security.lock":
+            assert raw == b"", "the lock file only serialises counter updates; it holds nothing"
         else:
             assert path.name == "profile.toml", f"unexpected state file {path}"
             raw.decode("utf-8")
@@ -265,3 +261,18 @@ def test_a_damaged_state_directory_is_refused_with_its_path(card_state_factory: 
     (directory / StateStore.SECURITY).unlink()
     with pytest.raises(StateError, match="missing"):
         load_card(StateStore(directory))
+
+
+# --- two instances on one state directory ---------------------------------------------------------------
+
+
+def test_two_instances_on_one_directory_share_one_counter(card_state_factory: Callable[..., Path]) -> None:
+    """A second process (or instance) serving the same state never hands the first one's tries back."""
+    directory = card_state_factory()
+    first, second = open_jpki(directory), open_jpki(directory)
+    assert first.process(WRONG_AUTH) == h("63 C2")
+    assert second.process(QUERY_AUTH) == h("63 C2")
+    assert second.process(WRONG_AUTH) == h("63 C1")
+    assert first.process(WRONG_AUTH) == h("63 C0")
+    assert second.process(RIGHT_AUTH) == h("69 84")
+    assert stored_tries(directory)["jpki/auth_pin"] == 0

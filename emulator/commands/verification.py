@@ -42,6 +42,7 @@ def verify(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     if cmd.p1 != 0x00:
         raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00")
     credential = credential_for(channel, cmd.p2)
+    credential.refresh()
     if cmd.case is Case.ONE:
         return _counter_query(card, channel, credential)
     if cmd.case is not Case.THREE:
@@ -99,6 +100,7 @@ def _credential_to_change(channel: Channel, cmd: CommandApdu) -> Credential:
     if cmd.case is not Case.THREE:
         raise CardError(SW.WRONG_LENGTH, "a new value is sent as data, without Le")
     credential = credential_for(channel, cmd.p2)
+    credential.refresh()
     _require_usable(credential)
     return credential
 
