@@ -27,6 +27,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="virtual",
         help="reader for the conformance suites: 'virtual' (in process) or 'pcsc:NAME' (a PC/SC reader)",
     )
+    parser.addoption(
+        "--allow-destructive",
+        action="store_true",
+        help="run tests that use up tries or change PINs on a real card (never needed for virtual or vpcd)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +88,7 @@ def card(make_card: CardFactory) -> Card:
 def reader_for(request: pytest.FixtureRequest) -> Iterator[Callable[[Card], Reader]]:
     """``reader_for(card)``: that card in the reader chosen by ``--reader``, powered and connected."""
     option = str(request.config.getoption("--reader"))
+    _refuse_destructive_on_real_cards(request, option)
     opened: list[Reader] = []
 
     def connect(card: Card) -> Reader:
@@ -99,6 +105,16 @@ def reader_for(request: pytest.FixtureRequest) -> Iterator[Callable[[Card], Read
     yield connect
     for reader in opened:
         reader.close()
+
+
+def _refuse_destructive_on_real_cards(request: pytest.FixtureRequest, option: str) -> None:
+    """A destructive test could block a real card's PIN for good: it runs there only when asked to."""
+    from tests.pcsc_support import vpcd_slot_of
+
+    real_card = option.startswith("pcsc:") and vpcd_slot_of(option.removeprefix("pcsc:")) is None
+    destructive = request.node.get_closest_marker("destructive") is not None
+    if real_card and destructive and not request.config.getoption("--allow-destructive"):
+        pytest.skip(f"destructive test refused on the real card in {option}; pass --allow-destructive")
 
 
 @pytest.fixture
