@@ -28,6 +28,16 @@ Handler = Callable[["Card", Channel, CommandApdu], bytes]
 
 
 @dataclass(frozen=True, slots=True)
+class StatusCommand:
+    """A command answered only with a status word, in the listed applets (empty = everywhere)."""
+
+    proprietary: bool
+    ins: int
+    sw: int
+    applets: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class DataObject:
     """A GET DATA object (データオブジェクト); ``mf_only`` answers only at MF level."""
 
@@ -47,6 +57,7 @@ class Card:
         filesystem: FileSystem,
         behaviour: BehaviourSpec,
         data_objects: list[DataObject] | None = None,
+        status_commands: list[StatusCommand] | None = None,
     ) -> None:
         from emulator.commands import handler_table
 
@@ -55,7 +66,7 @@ class Card:
         self.filesystem = filesystem
         self.behaviour = behaviour
         self.data_objects = {d.tag: d for d in data_objects or []}
-        self.handlers: dict[tuple[bool, int], Handler] = handler_table(behaviour)
+        self.handlers: dict[tuple[bool, int], Handler] = handler_table(behaviour, status_commands or [])
         self._channels: list[Channel | None] = []
         self._powered = False
 

@@ -15,7 +15,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from emulator.card import Card, DataObject
+from apdu.tlv import ber_decode
+from emulator.card import Card, DataObject, StatusCommand
 from emulator.counters import SecurityFile
 from emulator.credentials import Credential, CredentialFormat, CredentialKind, CredentialState
 from emulator.filesystem import Applet, FileSystem, InternalEF, Key, PrivateKey, RecordEF, TransparentEF
@@ -143,7 +144,21 @@ def _build_sources(
         # generated for them and then dropped with the records nobody stores.
         all_keys = dict(keys) | {k: generate_key("rsa-2048") for k in CARD_KEY_IDS if k not in keys}
         sources.update(build_contents(persona, all_keys, pki, RecordOptions(**options)))
+        sources.update(_issuer_sources(pki))
     return sources
+
+
+def _issuer_sources(pki: Any) -> dict[str, bytes]:
+    """MF-level key references and CV certificate (§4.7), ASSUMED to be the text-AP issuer's.
+
+    GET DATA returns a CV certificate's inner content, without the ``7F 21`` wrapper (§3.6).
+    """
+    issuer = pki.text_issuer
+    return {
+        "card.issuer_key_id": issuer.ca_key_id,
+        "card.intermediate_key_id": issuer.signer_key_id,
+        "card.cv_certificate_content": ber_decode(issuer.cv_certificate()).value,
+    }
 
 
 def _card_sources(profile: Profile, persona: Any) -> dict[str, bytes]:
@@ -216,7 +231,14 @@ def load_card(store: StateStore) -> Card:
         )
         for d in profile.data_objects
     ]
-    return Card(profile.name, profile.atr.build(), FileSystem(applets), profile.behaviour, data_objects)
+    status_commands = [
+        StatusCommand(bool(c.cla & 0x80), c.ins, int.from_bytes(c.sw, "big"), frozenset(c.applets))
+        for c in profile.status_commands
+    ]
+    filesystem = FileSystem(applets)
+    return Card(
+        profile.name, profile.atr.build(), filesystem, profile.behaviour, data_objects, status_commands
+    )
 
 
 def _load_applet(

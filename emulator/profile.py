@@ -269,6 +269,22 @@ class DataObjectSpec(_Model):
     scope: Literal["mf", "any"] = "mf"
 
 
+class StatusCommandSpec(_Model):
+    """A command the card answers with a fixed status word (observed, not modelled further)."""
+
+    cla: Byte
+    ins: Byte
+    sw: HexBytes
+    label: str
+    applets: list[str] = Field(default=[], description="where it answers so; empty = everywhere")
+
+    @model_validator(mode="after")
+    def _two_bytes(self) -> Self:
+        if len(self.sw) != 2:
+            raise ValueError(f"a status word is 2 bytes, got {len(self.sw)}")
+        return self
+
+
 class PersonalisationSpec(_Model):
     """Choices the record builders make where sources conflict (passed to ``records.RecordOptions``)."""
 
@@ -291,9 +307,16 @@ class Profile(_Model):
     personalisation: PersonalisationSpec = PersonalisationSpec()
     applets: list[AppletSpec]
     data_objects: list[DataObjectSpec] = []
+    status_commands: list[StatusCommandSpec] = []
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
+        ids = {a.id for a in self.applets}
+        for command in self.status_commands:
+            if missing := set(command.applets) - ids:
+                raise ValueError(
+                    f"status command {command.label!r} names unknown applet(s) {sorted(missing)}"
+                )
         for what, values in (
             ("applet id", [a.id for a in self.applets]),
             ("AID", [a.aid for a in self.applets]),

@@ -187,3 +187,25 @@ def test_a_profile_file_opens_as_a_card(tmp_path: Path) -> None:
     assert card.process(bytes.fromhex("00 B0 82 00 00")) == b"\x69\x82"
     assert card.process(bytes.fromhex("00 20 00 98 04 31 32 33 34")) == b"\x90\x00"
     assert card.process(bytes.fromhex("00 B0 82 00 00")) == bytes.fromhex("01 02 03 90 00")
+
+
+def test_status_commands_are_validated() -> None:
+    unknown_applet = (
+        '\n[[status_commands]]\ncla = 0x80\nins = 0xFC\nsw = "67 00"\nlabel = "x"\napplets = ["nope"]\n'
+    )
+    with pytest.raises(ProfileError, match=r"broken\.toml[\s\S]*unknown applet\(s\) \['nope'\]"):
+        parse_profile(MINI.replace("[[applets]]", unknown_applet + "\n[[applets]]", 1), "broken.toml")
+    one_byte_sw = '\n[[status_commands]]\ncla = 0x80\nins = 0xFC\nsw = "67"\nlabel = "x"\n'
+    with pytest.raises(ProfileError, match=r"status_commands\.0[\s\S]*a status word is 2 bytes, got 1"):
+        parse_profile(MINI.replace("[[applets]]", one_byte_sw + "\n[[applets]]", 1), "broken.toml")
+
+
+def test_a_status_command_may_not_replace_a_modelled_command(tmp_path: Path) -> None:
+    """A profile cannot silently turn VERIFY into a fixed answer."""
+    from emulator.personalise import open_card
+
+    shadow = '\n[[status_commands]]\ncla = 0x00\nins = 0x20\nsw = "90 00"\nlabel = "fake VERIFY"\n'
+    path = tmp_path / "shadow.toml"
+    path.write_text(MINI.replace("[[applets]]", shadow + "\n[[applets]]", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="INS 20 would replace a modelled command"):
+        open_card(path, None, tmp_path / "card")

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emulator.commands import channels, data, reading, selection, signing, verification
+from emulator.commands import channels, data, fixed, reading, selection, signing, verification
 from emulator.profile import BehaviourSpec
 
 if TYPE_CHECKING:
-    from emulator.card import Handler
+    from emulator.card import Handler, StatusCommand
 
 INTERINDUSTRY = False
 PROPRIETARY = True
 
 
-def handler_table(behaviour: BehaviourSpec) -> dict[tuple[bool, int], Handler]:
+def handler_table(
+    behaviour: BehaviourSpec, status_commands: list[StatusCommand]
+) -> dict[tuple[bool, int], Handler]:
     """(proprietary class?, INS) → handler, for the commands this card answers."""
     table: dict[tuple[bool, int], Handler] = {
         (INTERINDUSTRY, 0xA4): selection.select,
@@ -35,4 +37,8 @@ def handler_table(behaviour: BehaviourSpec) -> dict[tuple[bool, int], Handler]:
     }
     if behaviour.logical_channels > 1:
         table[(INTERINDUSTRY, 0x70)] = channels.manage_channel
+    for key, handler in fixed.status_handlers(status_commands).items():
+        if key in table:
+            raise ValueError(f"status command INS {key[1]:02X} would replace a modelled command")
+        table[key] = handler
     return table
