@@ -9,6 +9,7 @@ readers too; observers see each exchange on the wire, GET RESPONSEs included.
 
 from __future__ import annotations
 
+import logging
 import time
 from types import ModuleType
 from typing import Any, cast
@@ -31,6 +32,11 @@ _NO_CARD_CODES = frozenset(
     }
 )
 SCARD_E_NO_READERS_AVAILABLE = 0x8010002E
+_SCARD_W_UNPOWERED_CARD = 0x80100067
+_CONNECT_ATTEMPTS = 3
+_CONNECT_RETRY_SECONDS = 0.05
+
+logger = logging.getLogger(__name__)
 
 
 class PcscError(ReaderError):
@@ -144,16 +150,30 @@ class PcscReader(Reader):
         """Connect (T=0 or T=1, whichever the reader negotiates); a connected card gets a cold reset."""
         s = self._scard
         if self._card is None:
-            hresult, card, protocol = s.SCardConnect(
-                self._context, self._name, self._share, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
-            )
-            _check(f"SCardConnect {self._name!r}", hresult)
-            self._card = card
+            self._card, protocol = self._connect()
         else:
             protocol = self._reconnect(s.SCARD_UNPOWER_CARD)
         self._protocol = int(protocol)
         self._atr = self._read_atr()
         return self._atr
+
+    def _connect(self) -> tuple[Any, int]:
+        """``SCardConnect``, tried again a few times while pcscd reports the card unpowered.
+
+        pcscd powers an idle card down by itself; a connect that meets that moment is refused with
+        ``SCARD_W_UNPOWERED_CARD`` although the next one succeeds. Anything else fails at once.
+        """
+        s = self._scard
+        for attempt in range(_CONNECT_ATTEMPTS):
+            hresult, card, protocol = s.SCardConnect(
+                self._context, self._name, self._share, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
+            )
+            if hresult & 0xFFFFFFFF != _SCARD_W_UNPOWERED_CARD or attempt == _CONNECT_ATTEMPTS - 1:
+                break
+            logger.warning("%s: card unpowered at connect, trying again", self._name)
+            time.sleep(_CONNECT_RETRY_SECONDS)
+        _check(f"SCardConnect {self._name!r}", hresult)
+        return card, int(protocol)
 
     def reset(self) -> bytes:
         """Warm reset through ``SCardReconnect(SCARD_RESET_CARD)``."""
