@@ -334,6 +334,25 @@ def _quietly(action: Callable[[], object]) -> None:
         logger.exception("card power action %s raised", getattr(action, "__name__", action))
 
 
+UNCONNECTED_WARNING_SECONDS = 3.0
+
+
+def _warn_while_unconnected(bridges: list[VpcdBridge], done: threading.Event) -> None:
+    """Say once why nothing happens when vpcd is not there: the bridges keep retrying meanwhile."""
+    if done.wait(UNCONNECTED_WARNING_SECONDS):
+        return
+    for bridge in bridges:
+        if not bridge.connected:
+            host, port = bridge.address
+            logger.warning(
+                "vpcd slot %d: nothing listens on %s:%d yet; is pcscd running with vsmartcard-vpcd? "
+                "(still trying)",
+                bridge.slot,
+                host,
+                port,
+            )
+
+
 def serve_until_signalled(bridges: Iterable[VpcdBridge]) -> None:
     """Run bridges (one thread each) until SIGINT or SIGTERM, then stop them all. Main thread only."""
     running = list(bridges)
@@ -347,6 +366,7 @@ def serve_until_signalled(bridges: Iterable[VpcdBridge]) -> None:
     try:
         for bridge in running:
             bridge.start()
+        _warn_while_unconnected(running, done)
         while not done.wait(0.5):
             pass
     finally:

@@ -389,3 +389,20 @@ def test_a_card_whose_atr_raises_is_treated_as_absent_and_the_bridge_survives(vp
         assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
     finally:
         bridge.stop()
+
+
+def test_an_unconnected_bridge_says_why_nothing_happens(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`mynacard emulate` without pcscd must not sit silent: one warning names the address and the cause."""
+    import threading
+
+    import apdu.vpcd
+
+    monkeypatch.setattr(apdu.vpcd, "UNCONNECTED_WARNING_SECONDS", 0.01)
+    bridge = VpcdBridge(EchoCard(), slot=1, port_base=1)  # never started, so never connected
+    with caplog.at_level(logging.WARNING, logger="apdu.vpcd"):
+        apdu.vpcd._warn_while_unconnected([bridge], threading.Event())
+    assert [r.getMessage() for r in caplog.records] == [
+        "vpcd slot 1: nothing listens on 127.0.0.1:2 yet; is pcscd running with vsmartcard-vpcd? (still trying)"
+    ]
