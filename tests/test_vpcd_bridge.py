@@ -404,5 +404,6 @@ def test_an_unconnected_bridge_says_why_nothing_happens(
     with caplog.at_level(logging.WARNING, logger="apdu.vpcd"):
         apdu.vpcd._warn_while_unconnected([bridge], threading.Event())
     assert [r.getMessage() for r in caplog.records] == [
-        "vpcd slot 1: nothing listens on 127.0.0.1:2 yet; is pcscd running with vsmartcard-vpcd? (still trying)"
+        "vpcd slot 1: nothing listens on 127.0.0.1:2 yet; "
+        "is pcscd running with vsmartcard-vpcd? (still trying)"
     ]
