@@ -16,21 +16,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from apdu.tlv import ber_decode
-from emulator.card import Card, DataObject, StatusCommand
-from emulator.counters import SecurityFile
-from emulator.credentials import Credential, CredentialFormat, CredentialKind, CredentialState
-from emulator.filesystem import Applet, FileSystem, InternalEF, Key, PrivateKey, RecordEF, TransparentEF
+from emulator.card import Card
+from emulator.credentials import CredentialState
+from emulator.filesystem import PrivateKey
+from emulator.loading import load_card
 from emulator.profile import (
-    AppletSpec,
     ContentSpec,
     CredentialSpec,
     Profile,
     load_profile,
-    parse_profile,
-    resolve_sfi,
 )
-from emulator.rules import compile_rule
 from emulator.state import StateError, StateStore
+
+__all__ = ["PersonalisationError", "generate_key", "load_card", "open_card", "personalise"]
 
 
 class PersonalisationError(ValueError):
@@ -43,14 +41,6 @@ def generate_key(algorithm: str) -> PrivateKey:
     if algorithm == "ec-p384":
         return ec.generate_private_key(ec.SECP384R1())
     raise PersonalisationError(f"unknown key algorithm {algorithm!r}")
-
-
-def _key_file(applet: AppletSpec, fid: int) -> str:
-    return f"keys/{applet.id}-{fid:04X}.pem"
-
-
-def _content_key(applet: AppletSpec, fid: int) -> str:
-    return f"{applet.id}/{fid:04X}"
 
 
 def _needed_sources(profile: Profile) -> set[str]:
@@ -115,7 +105,7 @@ def personalise(
     store.write(StateStore.PROFILE, profile_text.encode("utf-8"))
     for applet in profile.applets:
         for k in applet.keys:
-            store.write(_key_file(applet, k.fid), _key_pem(keys[k.source]))
+            store.write(StateStore.key_file(applet.id, k.fid), _key_pem(keys[k.source]))
     store.write_json(StateStore.CONTENTS, _contents(profile, sources))
     store.write_json(StateStore.SECURITY, {"credentials": _initial_credentials(profile, persona)})
     store.write_json(
@@ -184,9 +174,11 @@ def _contents(profile: Profile, sources: Mapping[str, bytes]) -> dict[str, Any]:
         for f in applet.files:
             where = f"{applet.id} EF {f.fid:04X}"
             if f.content is not None and (f.content.source is None or f.content.source in sources):
-                files[_content_key(applet, f.fid)] = _resolve(f.content, sources, where).hex()
+                files[StateStore.content_key(applet.id, f.fid)] = _resolve(f.content, sources, where).hex()
             if f.records is not None:
-                records[_content_key(applet, f.fid)] = [_resolve(r, sources, where).hex() for r in f.records]
+                records[StateStore.content_key(applet.id, f.fid)] = [
+                    _resolve(r, sources, where).hex() for r in f.records
+                ]
     data_objects = {
         d.tag.hex().upper(): _resolve(d.content, sources, f"data object {d.tag.hex()}").hex()
         for d in profile.data_objects
@@ -204,113 +196,6 @@ def _initial_credentials(profile: Profile, persona: Any) -> dict[str, Any]:
                 tries = 0
             states[f"{applet.id}/{c.id}"] = CredentialState.with_value(value, tries).to_json()
     return states
-
-
-# --- opening a personalised card --------------------------------------------------------------------
-
-
-def load_card(store: StateStore) -> Card:
-    """Rebuild the card from its state directory."""
-    card_doc = store.read_json(StateStore.CARD)
-    where = f"{store.directory}/{StateStore.PROFILE}" if store.directory else StateStore.PROFILE
-    profile = parse_profile(store.read(StateStore.PROFILE).decode("utf-8"), where)
-    if profile.name != card_doc.get("profile"):
-        raise StateError(
-            f"{where}: profile {profile.name!r} does not match card.json {card_doc.get('profile')!r}"
-        )
-    contents = store.read_json(StateStore.CONTENTS)
-    security = SecurityFile(store)
-    states = security.states()
-    applets = [_load_applet(a, store, contents, states, security) for a in profile.applets]
-    data_objects = [
-        DataObject(
-            int.from_bytes(d.tag, "big"),
-            d.label,
-            bytes.fromhex(contents["data_objects"][d.tag.hex().upper()]),
-            d.scope == "mf",
-        )
-        for d in profile.data_objects
-    ]
-    status_commands = [
-        StatusCommand(bool(c.cla & 0x80), c.ins, int.from_bytes(c.sw, "big"), frozenset(c.applets))
-        for c in profile.status_commands
-    ]
-    filesystem = FileSystem(applets)
-    return Card(
-        profile.name, profile.atr.build(), filesystem, profile.behaviour, data_objects, status_commands
-    )
-
-
-def _load_applet(
-    spec: AppletSpec,
-    store: StateStore,
-    contents: Mapping[str, Any],
-    states: Mapping[str, CredentialState],
-    security: SecurityFile,
-) -> Applet:
-    applet = Applet(spec.id, spec.label, spec.aid, spec.select_clears_security, spec.default)
-    for f in spec.files:
-        key, sfi = _content_key(spec, f.fid), resolve_sfi(f.sfi, f.fid)
-        if f.kind == "transparent":
-            content = bytes.fromhex(contents["files"].get(key, ""))
-            applet.add(TransparentEF(f.fid, sfi, f.label, content, compile_rule(spec.id, f.read)))
-        elif f.kind == "record":
-            records = [bytes.fromhex(r) for r in contents["records"][key]]
-            applet.add(RecordEF(f.fid, sfi, f.label, records, compile_rule(spec.id, f.read)))
-        else:
-            applet.add(InternalEF(f.fid, sfi, f.label))
-    for c in spec.credentials:
-        credential = _load_credential(spec, c, states, security)
-        security.attach(credential)
-        applet.add(credential)
-    for k in spec.keys:
-        key_obj = _load_key(spec, k, store)
-        applet.add(key_obj)
-        if k.default:
-            applet.default_key = key_obj
-    return applet
-
-
-def _load_credential(
-    spec: AppletSpec, c: CredentialSpec, states: Mapping[str, CredentialState], security: SecurityFile
-) -> Credential:
-    key = f"{spec.id}/{c.id}"
-    if key not in states:
-        raise StateError(f"security.json has no state for credential {key}")
-    fmt = CredentialFormat(
-        c.format.charset, c.format.min, c.format.max, c.format.require_letter, c.format.require_digit
-    )
-    return Credential(
-        applet=spec.id,
-        id=c.id,
-        fid=c.fid,
-        sfi=resolve_sfi(c.sfi, c.fid),
-        label=c.label,
-        kind=CredentialKind(c.kind),
-        format=fmt,
-        max_tries=c.max_tries,
-        state=states[key],
-        sync=security,
-        change=None if c.change is None else compile_rule(spec.id, c.change),
-    )
-
-
-def _load_key(spec: AppletSpec, k: Any, store: StateStore) -> Key:
-    private = serialization.load_pem_private_key(store.read(_key_file(spec, k.fid)), password=None)
-    if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise StateError(f"{_key_file(spec, k.fid)}: unsupported key type")
-    return Key(
-        k.id,
-        k.fid,
-        resolve_sfi(k.sfi, k.fid),
-        k.label,
-        private,
-        sign=None if k.sign is None else compile_rule(spec.id, k.sign),
-        sign_schemes=frozenset(k.sign_schemes),
-        internal_authenticate=None
-        if k.internal_authenticate is None
-        else compile_rule(spec.id, k.internal_authenticate),
-    )
 
 
 def open_card(

@@ -49,6 +49,16 @@ class StateStore:
     CONTENTS = "contents.json"
     SECURITY = "security.json"
 
+    @staticmethod
+    def key_file(applet_id: str, fid: int) -> str:
+        """Where a key object's private key lives: ``keys/<applet>-<FID>.pem``."""
+        return f"keys/{applet_id}-{fid:04X}.pem"
+
+    @staticmethod
+    def content_key(applet_id: str, fid: int) -> str:
+        """An EF's key in ``contents.json``: ``<applet>/<FID>``."""
+        return f"{applet_id}/{fid:04X}"
+
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
         self._memory: dict[str, bytes] = {}
