@@ -17,22 +17,21 @@ from apdu.response import ResponseApdu
 from emulator.card import Card
 from emulator.personalise import load_card
 from emulator.state import StateStore
+from tests.conformance import (  # noqa: F401  (re-exported for the legacy suites)
+    COMMON_AID,
+    ISD_AID,
+    JPKI_AID,
+    JUKI_AID,
+    OK,
+    SHA256_DIGEST_INFO_PREFIX,
+    TEXT_AID,
+    VISUAL_AID,
+)
 
-JPKI_AID = bytes.fromhex("D3 92 F0 00 26 01 00 00 00 01")
-TEXT_AID = bytes.fromhex("D3 92 10 00 31 00 01 01 04 08")
-VISUAL_AID = bytes.fromhex("D3 92 10 00 31 00 01 01 04 02")
-JUKI_AID = bytes.fromhex("D3 92 10 00 31 00 01 01 04 01")
-COMMON_AID = bytes.fromhex("D3 92 10 00 31 00 01 01 01 00")
-ISD_AID = bytes.fromhex("A0 00 00 01 51 00 00")
-
-OK = 0x9000
 SECURITY_NOT_SATISFIED = 0x6982
 INCOMPATIBLE_WITH_FILE = 0x6981
 REFERENCE_DATA_BLOCKED = 0x6984
 RECORD_NOT_FOUND = 0x6A83
-
-SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("30 31 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20")
-"""What hosts put before a SHA-256 hash for ``80 2A 00 80`` (§4.6): Lc = 33."""
 
 
 def hx(text: str) -> bytes:
