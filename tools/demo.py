@@ -16,10 +16,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from apdu.tlv import ber_decode, ber_decode_all
 from apdu.trace import Exchange
 from apdu.virtual import VirtualReader
 from emulator.personalise import open_card
-from tools.jpki_client import AUTH_CERTIFICATE, AUTH_KEY, AUTH_PIN, JpkiClient
+from tools.terminal import AUTH_CERTIFICATE, AUTH_KEY, AUTH_PIN, TEXT_AID, Terminal
 
 MESSAGE = "mynacard demo: 利用者証明のテスト".encode()
 
@@ -52,7 +53,7 @@ def _demo(profile: str, persona_id: str, state: Path) -> int:
     reader.add_observer(_print_exchange)
     atr = reader.power_on()
     print(f"ATR {atr.hex(' ').upper()}\n")
-    client = JpkiClient(reader)
+    client = Terminal(reader)
     client.select_applet()
     certificate = x509.load_der_x509_certificate(client.read_certificate(AUTH_CERTIFICATE))
     print(f"# user-authentication certificate: {certificate.subject.rfc4514_string()}")
@@ -62,9 +63,21 @@ def _demo(profile: str, persona_id: str, state: Path) -> int:
     public_key = certificate.public_key()
     assert isinstance(public_key, rsa.RSAPublicKey)
     public_key.verify(signature, MESSAGE, padding.PKCS1v15(), hashes.SHA256())
-    print("# signature verified with the certificate's public key: OK")
+    print("# signature verified with the certificate's public key: OK\n")
+    _read_basic_attributes(reader, persona.text_pin)
     reader.close()
     return 0
+
+
+def _read_basic_attributes(reader: VirtualReader, pin: str) -> None:
+    """券面事項入力補助AP: verify its PIN, read 基本4情報 (EF 0002) and decode it with the DF 21 table."""
+    terminal = Terminal(reader)
+    terminal.select_applet(TEXT_AID)
+    terminal.verify(0x0011, pin)
+    attributes = ber_decode(terminal.read_tlv_file(0x0002))
+    name, address, birth, sex = (t.value for t in ber_decode_all(attributes.value)[1:5])
+    print(f"# 基本4情報: 氏名 {name.decode()} / 住所 {address.decode()}")
+    print(f"#           生年月日 {birth.decode()} / 性別 {sex.decode()} (JIS X 0303)")
 
 
 def _print_exchange(exchange: Exchange) -> None:

@@ -1,4 +1,4 @@
-"""A host-side JPKI client (公的個人認証 client) over any ``Reader``: what demos and benchmarks send.
+"""A host-side terminal (端末) over any ``Reader``: the JPKI and card-face flows demos send.
 
 It speaks exactly the forms the public clients use (spec current-card §8): SELECT by DF name with
 P2 = 0C, SELECT EF by FID, a 4-byte header probe then 256-byte READ BINARY chunks, VERIFY with P2 = 80,
@@ -14,6 +14,9 @@ from apdu.response import ResponseApdu
 from apdu.status import describe
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
+"""公的個人認証AP"""
+TEXT_AID = bytes.fromhex("D3921000310001010408")
+"""券面事項入力補助AP"""
 SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
 
 SIGN_CERTIFICATE = 0x0001
@@ -39,34 +42,41 @@ class CardStatusError(Exception):
         self.response = response
 
 
-class JpkiClient:
-    """JPKI-AP operations as a terminal performs them."""
+class Terminal:
+    """Card operations as a terminal performs them, in the forms public clients send."""
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
 
-    def _ok(self, what: str, command: bytes) -> bytes:
+    def expect_ok(self, what: str, command: bytes) -> bytes:
         response = self.reader.transmit(command)
         if response.sw != 0x9000:
             raise CardStatusError(what, response)
         return response.data
 
-    def select_applet(self) -> None:
-        self._ok("SELECT JPKI-AP", bytes.fromhex("00A4040C0A") + JPKI_AID)
+    def select_applet(self, aid: bytes = JPKI_AID) -> None:
+        self.expect_ok(f"SELECT {aid.hex().upper()}", bytes((0x00, 0xA4, 0x04, 0x0C, len(aid))) + aid)
 
     def select_ef(self, fid: int) -> None:
-        self._ok(f"SELECT EF {fid:04X}", bytes.fromhex("00A4020C02") + fid.to_bytes(2, "big"))
+        self.expect_ok(f"SELECT EF {fid:04X}", bytes.fromhex("00A4020C02") + fid.to_bytes(2, "big"))
 
     def read_certificate(self, fid: int) -> bytes:
         """Read a DER certificate: a 4-byte probe (``30 82 HH LL``), then 256-byte chunks."""
         self.select_ef(fid)
-        header = self._ok("READ BINARY header", bytes.fromhex("00B0000004"))
+        header = self.expect_ok("READ BINARY header", bytes.fromhex("00B0000004"))
         total = int.from_bytes(header[2:4], "big") + 4
         data = b""
         while len(data) < total:
             n = min(256, total - len(data))
-            data += self._ok("READ BINARY", bytes((0x00, 0xB0, len(data) >> 8, len(data) & 0xFF, n & 0xFF)))
+            data += self.expect_ok(
+                "READ BINARY", bytes((0x00, 0xB0, len(data) >> 8, len(data) & 0xFF, n & 0xFF))
+            )
         return data
+
+    def read_tlv_file(self, fid: int) -> bytes:
+        """Read a BER-TLV EF whole (one 256-byte read covers the small text-AP files)."""
+        self.select_ef(fid)
+        return self.expect_ok("READ BINARY", bytes.fromhex("00B0000000"))
 
     def tries_left(self, credential_fid: int) -> int:
         """The empty VERIFY: the counter, without using a try."""
@@ -79,11 +89,11 @@ class JpkiClient:
     def verify(self, credential_fid: int, value: str) -> None:
         self.select_ef(credential_fid)
         data = value.encode("ascii")
-        self._ok("VERIFY", bytes((0x00, 0x20, 0x00, 0x80, len(data))) + data)
+        self.expect_ok("VERIFY", bytes((0x00, 0x20, 0x00, 0x80, len(data))) + data)
 
     def sign_sha256(self, key_fid: int, message: bytes) -> bytes:
         """Sign SHA-256(message) with PKCS#1 v1.5: the host builds the DigestInfo, the card pads and signs."""
         self.select_ef(key_fid)
         digest_info = SHA256_DIGEST_INFO_PREFIX + hashlib.sha256(message).digest()
         command = bytes((0x80, 0x2A, 0x00, 0x80, len(digest_info))) + digest_info + b"\x00"
-        return self._ok("COMPUTE DIGITAL SIGNATURE", command)
+        return self.expect_ok("COMPUTE DIGITAL SIGNATURE", command)

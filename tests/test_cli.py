@@ -1,0 +1,49 @@
+"""The ``mynacard`` command line: what a user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from emulator.persona import load_persona
+from tools.cli import main
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "emulate", "personalise", "profiles", "personas"):
+        assert command in out
+
+
+def test_demo_runs_the_flows_and_masks_the_pins(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["demo", "--state", str(tmp_path / "card")]) == 0
+    out = capsys.readouterr().out
+    persona = load_persona("default")
+    assert "ATR 3B E0 00 FF 81 31 FE 45 14" in out
+    assert "# PIN tries left: 3" in out
+    assert "# signature verified with the certificate's public key: OK" in out
+    assert f"# 基本4情報: 氏名 {persona.name} / 住所 {persona.address}" in out
+    verify_lines = [line for line in out.splitlines() if line.startswith("> 00 20 00 80 04")]
+    assert verify_lines == ["> 00 20 00 80 04 ** ** ** **"] * 2
+    assert persona.auth_pin.encode().hex(" ").upper() not in out
+
+
+def test_listing_and_personalise(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["profiles"]) == 0
+    assert "legacy-2016" in capsys.readouterr().out
+    assert main(["personas"]) == 0
+    assert "TEST PERSONA" in capsys.readouterr().out
+    state = tmp_path / "card"
+    assert main(["personalise", "--state", str(state)]) == 0
+    assert (state / "card.json").is_file()
+    assert main(["personalise", "--state", str(state)]) == 2
+    assert "already holds a card" in capsys.readouterr().err
+
+
+def test_an_unknown_profile_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["demo", "--profile", "nextgen-1999", "--state", str(tmp_path / "card")]) == 1
+    assert "unknown profile 'nextgen-1999' (shipped: legacy-2016)" in capsys.readouterr().err
