@@ -67,4 +67,6 @@ def test_card_comes_back_by_itself_after_a_pcscd_restart(pcsc_stack: PcscStack, 
     with PcscReader(pcsc_stack.reader_name) as reader:
         assert reader.atr == card.atr
         assert reader.transmit(SELECT_JPKI_AP).to_bytes() == SW.OK.bytes
-    assert pcsc_stack.bridge.connections == connections + 1
+    # It had to reconnect by itself. How many tries that took is vpcd's start-up timing (a connection
+    # made while the new pcscd initialises its readers can be dropped once), not something to rely on.
+    assert pcsc_stack.bridge.connections > connections
