@@ -84,23 +84,26 @@ def _sha256_length(data: bytes) -> bytes:
 
 def ecdsa_sign_raw(key: ec.EllipticCurvePrivateKey, data: bytes, algorithm: hashes.HashAlgorithm) -> bytes:
     """ECDSA over ``data`` hashed with ``algorithm``, as the plain ``r ‖ s`` concatenation."""
-    der = key.sign(data, ec.ECDSA(algorithm))
-    r, s = utils.decode_dss_signature(der)
-    size = (key.curve.key_size + 7) // 8
-    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    return _plain_signature(key, key.sign(data, ec.ECDSA(algorithm)))
+
+
+_DIGEST_ALGORITHMS: dict[int, hashes.HashAlgorithm] = {
+    32: hashes.SHA256(),
+    48: hashes.SHA384(),
+    64: hashes.SHA512(),
+}
 
 
 def ecdsa_sign_prehashed(key: ec.EllipticCurvePrivateKey, digest: bytes) -> bytes:
     """ECDSA over a host-computed digest (its length names the hash), as ``r ‖ s``."""
-    algorithms: dict[int, hashes.HashAlgorithm] = {
-        32: hashes.SHA256(),
-        48: hashes.SHA384(),
-        64: hashes.SHA512(),
-    }
-    algorithm = algorithms.get(len(digest))
+    algorithm = _DIGEST_ALGORITHMS.get(len(digest))
     if algorithm is None:
         raise CardError(SW.WRONG_LENGTH, f"a digest of {len(digest)} bytes names no supported hash")
-    der = key.sign(digest, ec.ECDSA(utils.Prehashed(algorithm)))
+    return _plain_signature(key, key.sign(digest, ec.ECDSA(utils.Prehashed(algorithm))))
+
+
+def _plain_signature(key: ec.EllipticCurvePrivateKey, der: bytes) -> bytes:
+    """DER ``SEQUENCE { r, s }`` → fixed-size ``r ‖ s`` (BSI TR-03111 plain format), as cards answer."""
     r, s = utils.decode_dss_signature(der)
     size = (key.curve.key_size + 7) // 8
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
