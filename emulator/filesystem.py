@@ -72,6 +72,8 @@ class Applet:
     aid: bytes
     select_clears_security: bool = False
     is_default: bool = False
+    fci: bytes | None = None
+    """What SELECT by DF name with P2 = 00 answers; None: the minimal ``6F { 84 DF-name }``."""
     nodes: dict[int, Node] = field(default_factory=dict)
     by_sfi: dict[int, Node] = field(default_factory=dict)
     default_key: Key | None = None

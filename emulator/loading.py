@@ -60,7 +60,7 @@ def _load_applet(
     states: Mapping[str, CredentialState],
     security: SecurityFile,
 ) -> Applet:
-    applet = Applet(spec.id, spec.label, spec.aid, spec.select_clears_security, spec.default)
+    applet = Applet(spec.id, spec.label, spec.aid, spec.select_clears_security, spec.default, spec.fci)
     for f in spec.files:
         key, sfi = StateStore.content_key(spec.id, f.fid), resolve_sfi(f.sfi, f.fid)
         if f.kind == "transparent":

@@ -189,6 +189,9 @@ class AppletSpec(_Model):
     aid: HexBytes
     default: bool = Field(default=False, description="current DF after power-on (the card manager)")
     select_clears_security: bool = False
+    fci: HexBytes | None = Field(
+        default=None, description="FCI answered to SELECT with P2 = 00; None: 6F { 84 DF-name }"
+    )
     files: list[FileSpec] = []
     credentials: list[CredentialSpec] = []
     keys: list[KeySpec] = []
@@ -258,6 +261,8 @@ class BehaviourSpec(_Model):
     le_too_short: Literal["6Cxx", "truncate"] = "6Cxx"
     read_past_end: Literal["ok", "end_of_file_warning"] = "ok"
     logical_channels: int = Field(default=1, ge=1, le=20)
+    ef_fcp: Literal["minimal", "none"] = "minimal"
+    """SELECT EF with P2 = 00/04: ``minimal`` FCP (62 { 80 size, 82 descriptor, 83 FID, 88 SFI }) or none."""
 
 
 class DataObjectSpec(_Model):

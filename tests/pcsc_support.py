@@ -273,9 +273,11 @@ class PcscStack:
 
     def insert(self, card: SoftCard) -> None:
         """Put ``card`` in the slot; waits for pcscd only when the ATR changed (a replug)."""
-        previous = self.bridge.card
+        previous, was_connected = self.bridge.card, self.bridge.connected
         self.bridge.insert(card)
-        if previous is None or previous.atr != card.atr or not self.bridge.connected:
+        # Read the connection state before inserting: a bridge that reconnects for this card is connected
+        # again at once, while pcscd notices the card only at its next poll (up to 0.4 s later).
+        if previous is None or previous.atr != card.atr or not was_connected:
             wait_card_present(self.reader_name, card.atr)
 
     def restart_pcscd(self) -> None:

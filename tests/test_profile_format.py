@@ -209,3 +209,32 @@ def test_a_status_command_may_not_replace_a_modelled_command(tmp_path: Path) -> 
     path.write_text(MINI.replace("[[applets]]", shadow + "\n[[applets]]", 1), encoding="utf-8")
     with pytest.raises(ValueError, match="INS 20 would replace a modelled command"):
         open_card(path, None, tmp_path / "card")
+
+
+def test_fci_and_fcp_are_profile_choices(tmp_path: Path) -> None:
+    """The unknown FCI/FCP contents are profile fields: a bench can set what its card answers."""
+    from emulator.personalise import open_card
+
+    custom = MINI.replace(
+        'aid = "D3 92 F0 00 26 01 00 00 00 01"\n',
+        'aid = "D3 92 F0 00 26 01 00 00 00 01"\nfci = "6F 03 84 01 D3"\n',
+    ).replace(
+        'description = "two applets, one PIN-protected EF"\n',
+        'description = "x"\n\n[behaviour]\nef_fcp = "none"\n',
+    )
+    path = tmp_path / "custom.toml"
+    path.write_text(custom, encoding="utf-8")
+    card = open_card(path, None, tmp_path / "state")
+    card.power_on()
+    select_fci = bytes.fromhex("00 A4 04 00 0A D3 92 F0 00 26 01 00 00 00 01 00")
+    assert card.process(select_fci) == bytes.fromhex("6F 03 84 01 D3 90 00")
+    assert card.process(bytes.fromhex("00 A4 02 00 02 00 02 00")) == b"\x90\x00"  # no FCP with ef_fcp = none
+
+    default = tmp_path / "mini.toml"
+    default.write_text(MINI, encoding="utf-8")
+    card = open_card(default, None, tmp_path / "state2")
+    card.power_on()
+    assert card.process(select_fci) == bytes.fromhex("6F 0C 84 0A D3 92 F0 00 26 01 00 00 00 01 90 00")
+    assert card.process(bytes.fromhex("00 A4 02 00 02 00 02 00")) == bytes.fromhex(
+        "62 0E 80 02 00 03 82 01 01 83 02 00 02 88 01 10 90 00"
+    )

@@ -23,9 +23,9 @@ def select(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     if cmd.p1 == 0x04:
         return _select_df_name(card, channel, cmd)
     if cmd.p1 == 0x02:
-        return _select_ef(channel, cmd)
+        return _select_ef(card, channel, cmd)
     if cmd.p1 == 0x00:
-        return _select_mf_or_ef(channel, cmd)
+        return _select_mf_or_ef(card, channel, cmd)
     raise CardError(SW.INCORRECT_P1_P2, f"selection method P1={cmd.p1:02X} is not supported")
 
 
@@ -60,11 +60,13 @@ def _enter(channel: Channel, applet: Applet) -> None:
 
 
 def fci(applet: Applet) -> bytes:
-    """FCI of an application: ``6F { 84 DF-name }``. The real card's FCI is unknown (ASSUMED minimal)."""
+    """FCI of an application: the profile's, or ``6F { 84 DF-name }`` (the real card's is unknown)."""
+    if applet.fci is not None:
+        return applet.fci
     return ber_encode(0x6F, ber_encode(0x84, applet.aid))
 
 
-def _select_ef(channel: Channel, cmd: CommandApdu) -> bytes:
+def _select_ef(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     kind = _response_kind(cmd.p2)
     if len(cmd.data) != 2:
         raise CardError(SW.WRONG_LENGTH, "a file identifier is 2 bytes")
@@ -75,10 +77,12 @@ def _select_ef(channel: Channel, cmd: CommandApdu) -> bytes:
     if node is None:
         raise CardError(SW.FILE_NOT_FOUND, f"no EF {fid:04X}")
     channel.ef = node
-    return b"" if kind == _NO_RESPONSE_DATA else fcp(node)
+    if kind == _NO_RESPONSE_DATA or card.behaviour.ef_fcp == "none":
+        return b""
+    return fcp(node)
 
 
-def _select_mf_or_ef(channel: Channel, cmd: CommandApdu) -> bytes:
+def _select_mf_or_ef(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     """``00 A4 00 00``: no MF here; with an application selected it is accepted and changes nothing."""
     if not cmd.data:
         _response_kind(cmd.p2)
@@ -87,11 +91,11 @@ def _select_mf_or_ef(channel: Channel, cmd: CommandApdu) -> bytes:
         return b""
     if cmd.data == MF_FID.to_bytes(2, "big"):
         raise CardError(SW.FILE_NOT_FOUND, "the card has no MF")
-    return _select_ef(channel, cmd)
+    return _select_ef(card, channel, cmd)
 
 
 def fcp(node: Node) -> bytes:
-    """FCP of an EF: size (transparent), descriptor and FID; ASSUMED, no source shows the real one."""
+    """The ``minimal`` FCP of an EF: size (transparent), descriptor, FID and SFI (the real one is UNKNOWN)."""
     body = b""
     if isinstance(node, TransparentEF):
         body += ber_encode(0x80, len(node.content).to_bytes(2, "big")) + ber_encode(0x82, b"\x01")
