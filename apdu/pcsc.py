@@ -33,7 +33,8 @@ _NO_CARD_CODES = frozenset(
 )
 SCARD_E_NO_READERS_AVAILABLE = 0x8010002E
 _SCARD_W_UNPOWERED_CARD = 0x80100067
-_CONNECT_ATTEMPTS = 3
+_SCARD_E_NO_SMARTCARD = 0x8010000C
+_GLITCH_SECONDS = 1.0
 _CONNECT_RETRY_SECONDS = 0.05
 
 logger = logging.getLogger(__name__)
@@ -59,11 +60,15 @@ def _scard() -> ModuleType:
     return cast(ModuleType, scard)
 
 
+def _scard_message(scard: ModuleType, hresult: int) -> str:
+    return str(scard.SCardGetErrorMessage(hresult))
+
+
 def _check(operation: str, hresult: int) -> None:
     if hresult == 0:
         return
     scard = _scard()
-    message = str(scard.SCardGetErrorMessage(hresult))
+    message = _scard_message(scard, hresult)
     error = PcscNoCardError if hresult & 0xFFFFFFFF in _NO_CARD_CODES else PcscError
     raise error(operation, hresult, message)
 
@@ -158,19 +163,26 @@ class PcscReader(Reader):
         return self._atr
 
     def _connect(self) -> tuple[Any, int]:
-        """``SCardConnect``, tried again a few times while pcscd reports the card unpowered.
+        """``SCardConnect``, riding out a power-up glitch of the reader for up to a second.
 
-        pcscd powers an idle card down by itself; a connect that meets that moment is refused with
-        ``SCARD_W_UNPOWERED_CARD`` although the next one succeeds. Anything else fails at once.
+        pcscd sometimes fails to power a card that is there (``SCARD_W_UNPOWERED_CARD``: it met its own
+        idle power-down, or vpcd reported the card removed during power-up) and then shows the slot
+        empty until its next presence poll (~0.4 s). Only after such a glitch is an empty slot waited
+        for; a slot that is empty at the first attempt fails at once, as it should.
         """
         s = self._scard
-        for attempt in range(_CONNECT_ATTEMPTS):
+        deadline = time.monotonic() + _GLITCH_SECONDS
+        glitched = False
+        while True:
             hresult, card, protocol = s.SCardConnect(
                 self._context, self._name, self._share, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
             )
-            if hresult & 0xFFFFFFFF != _SCARD_W_UNPOWERED_CARD or attempt == _CONNECT_ATTEMPTS - 1:
+            code = hresult & 0xFFFFFFFF
+            glitched = glitched or code == _SCARD_W_UNPOWERED_CARD
+            retry = code == _SCARD_W_UNPOWERED_CARD or (glitched and code == _SCARD_E_NO_SMARTCARD)
+            if not retry or time.monotonic() >= deadline:
                 break
-            logger.warning("%s: card unpowered at connect, trying again", self._name)
+            logger.warning("%s: %s at connect, trying again", self._name, _scard_message(s, hresult))
             time.sleep(_CONNECT_RETRY_SECONDS)
         _check(f"SCardConnect {self._name!r}", hresult)
         return card, int(protocol)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apdu.pcsc import PcscReader
-from apdu.reader import SoftCard
+from apdu.reader import ReaderError, SoftCard
 from apdu.status import SW
 from tests.pcsc_support import PcscStack
 
@@ -50,8 +50,11 @@ def test_thousand_connect_disconnect_cycles(pcsc_stack: PcscStack, card: SoftCar
     reader = PcscReader(pcsc_stack.reader_name)
     answers = []
     try:
-        for _ in range(CYCLES):
-            reader.power_on()
+        for cycle in range(CYCLES):
+            try:
+                reader.power_on()
+            except ReaderError as exc:
+                raise AssertionError(f"cycle {cycle}: {exc}") from exc
             answers.append(reader.transmit(SELECT_JPKI_AP).to_bytes())
             reader.power_off()
     finally:
