@@ -34,17 +34,28 @@ def digest_info_hash(data: bytes) -> hashes.HashAlgorithm | None:
     return None
 
 
-def rsa_pkcs1_sign_encoded(key: rsa.RSAPrivateKey, message: bytes) -> bytes:
-    """PKCS#1 v1.5 type-1 padding around ``message`` (as given), then the RSA private operation."""
+def pkcs1_v15_sign(key: rsa.RSAPrivateKey, message: bytes) -> bytes:
+    """PKCS#1 v1.5 type-1 padding around ``message`` (as given), then the RSA private operation.
+
+    Raises ``ValueError`` when ``message`` does not fit (1..k-11 bytes).
+    """
     k = (key.key_size + 7) // 8
     if not 1 <= len(message) <= k - 11:
-        raise CardError(SW.WRONG_LENGTH, f"PKCS#1 v1.5 input is 1..{k - 11} bytes, got {len(message)}")
+        raise ValueError(f"PKCS#1 v1.5 input is 1..{k - 11} bytes, got {len(message)}")
     algorithm = digest_info_hash(message)
     if algorithm is not None:
         digest = message[-algorithm.digest_size :]
         return key.sign(digest, padding.PKCS1v15(), utils.Prehashed(algorithm))
     encoded = b"\x00\x01" + b"\xff" * (k - 3 - len(message)) + b"\x00" + message
     return _rsa_private(key, encoded)
+
+
+def rsa_pkcs1_sign_encoded(key: rsa.RSAPrivateKey, message: bytes) -> bytes:
+    """``pkcs1_v15_sign`` as the card answers it: input that does not fit is ``67 00``."""
+    try:
+        return pkcs1_v15_sign(key, message)
+    except ValueError as exc:
+        raise CardError(SW.WRONG_LENGTH, str(exc)) from None
 
 
 def _rsa_private(key: rsa.RSAPrivateKey, encoded: bytes) -> bytes:

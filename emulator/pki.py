@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from emulator.crypto import pkcs1_v15_sign
 from emulator.persona import Persona, nth_birthday_after
 
 __all__ = [
@@ -370,8 +371,6 @@ def issue_auth_certificate(
 # Raw RSA signatures and the card-verifiable certificate (券面 APs, spec §3.6)
 # ---------------------------------------------------------------------------------------------
 
-SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
-
 
 def _rsa(key: PrivateKey) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
@@ -385,19 +384,12 @@ def sign_pkcs1_sha256(key: PrivateKey, data: bytes) -> bytes:
 
 
 def sign_digest_info(key: PrivateKey, digest_info: bytes) -> bytes:
-    """PKCS#1 v1.5 type-1 padding around an arbitrary DigestInfo, then the RSA private operation.
+    """PKCS#1 v1.5 over an arbitrary DigestInfo, as the card's own signing path does it.
 
     Needed because the card face (券面事項確認AP EF 0002) signs a DigestInfo holding three
-    concatenated SHA-256 digests, which no hash-bound signing API accepts. Test keys only: the
-    plain ``pow`` is not constant-time.
+    concatenated SHA-256 digests, which no hash-bound signing API accepts.
     """
-    numbers = _rsa(key).private_numbers()
-    modulus = numbers.public_numbers.n
-    size = (modulus.bit_length() + 7) // 8
-    if len(digest_info) > size - 11:
-        raise ValueError("DigestInfo too long for the key")
-    block = b"\x00\x01" + b"\xff" * (size - 3 - len(digest_info)) + b"\x00" + digest_info
-    return pow(int.from_bytes(block, "big"), numbers.d, modulus).to_bytes(size, "big")
+    return pkcs1_v15_sign(_rsa(key), digest_info)
 
 
 def rsa_public_key_template(public_key: rsa.RSAPublicKey) -> bytes:

@@ -12,12 +12,12 @@ import hashlib
 from apdu.reader import Reader
 from apdu.response import ResponseApdu
 from apdu.status import describe
+from emulator.crypto import SHA256_DIGEST_INFO_PREFIX
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
 """公的個人認証AP"""
 TEXT_AID = bytes.fromhex("D3921000310001010408")
 """券面事項入力補助AP"""
-SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
 
 SIGN_CERTIFICATE = 0x0001
 """署名用電子証明書"""
