@@ -9,10 +9,18 @@ class TlvError(ValueError):
     """Bytes that are not well-formed TLV."""
 
 
-def encode_length(n: int) -> bytes:
-    """BER definite length: short form below 128, else ``81 LL``, ``82 HH LL``, ``83 …``."""
+def encode_length(n: int, *, two_bytes: bool = False) -> bytes:
+    """BER definite length: short form below 128, else ``81 LL``, ``82 HH LL``, ``83 …``.
+
+    ``two_bytes`` always gives ``82 HH LL``, the fixed form several card structures use whatever
+    their length (e.g. ``7F 21 82 02 33``, ``FF 30 82 01 4B``).
+    """
     if n < 0:
         raise ValueError(f"length must be non-negative, got {n}")
+    if two_bytes:
+        if n > 0xFFFF:
+            raise ValueError(f"length {n} does not fit 82 HH LL")
+        return b"\x82" + n.to_bytes(2, "big")
     if n < 0x80:
         return bytes((n,))
     body = n.to_bytes((n.bit_length() + 7) // 8, "big")
@@ -28,9 +36,9 @@ def encode_tag(tag: int) -> bytes:
     return tag.to_bytes(max(1, (tag.bit_length() + 7) // 8), "big")
 
 
-def ber_encode(tag: int, value: bytes) -> bytes:
-    """One BER-TLV data object."""
-    return encode_tag(tag) + encode_length(len(value)) + value
+def ber_encode(tag: int, value: bytes, *, two_byte_length: bool = False) -> bytes:
+    """One BER-TLV data object (``two_byte_length``: the fixed ``82 HH LL`` length form)."""
+    return encode_tag(tag) + encode_length(len(value), two_bytes=two_byte_length) + value
 
 
 @dataclass(frozen=True, slots=True)

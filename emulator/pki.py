@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from apdu.tlv import ber_encode
 from emulator.crypto import pkcs1_v15_sign
 from emulator.persona import Persona, nth_birthday_after
 
@@ -213,14 +214,7 @@ def _key_usage(
 def _other_name(oid: str, text: str) -> x509.OtherName:
     """``[0] { OID, [0] EXPLICIT UTF8String }``: cryptography adds the EXPLICIT wrapper."""
     utf8 = text.encode("utf-8")
-    return x509.OtherName(x509.ObjectIdentifier(oid), b"\x0c" + _der_length(len(utf8)) + utf8)
-
-
-def _der_length(length: int) -> bytes:
-    if length < 0x80:
-        return bytes([length])
-    body = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
+    return x509.OtherName(x509.ObjectIdentifier(oid), ber_encode(0x0C, utf8))
 
 
 def sign_certificate_attributes(persona: Persona) -> list[tuple[str, str]]:
@@ -398,7 +392,7 @@ def rsa_public_key_template(public_key: rsa.RSAPublicKey) -> bytes:
     size = (public_key.key_size + 7) // 8
     exponent = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
     modulus = numbers.n.to_bytes(size, "big")
-    return b"\x90" + _der_length(len(exponent)) + exponent + b"\x91" + _der_length(size) + modulus
+    return ber_encode(0x90, exponent) + ber_encode(0x91, modulus)
 
 
 def cv_key_id(number: str, group: str = "001", padding_bytes: bytes = b"\x00" * 4) -> bytes:
@@ -419,14 +413,10 @@ def cv_certificate(
     """
     body = issuer_key_id + subject_key_id + rsa_public_key_template(subject_key)
     signature = sign_pkcs1_sha256(issuer_key, body)
-    inner = (
-        b"\x5f\x4e" + _long_length(len(body)) + body + b"\x5f\x37" + _long_length(len(signature)) + signature
+    inner = ber_encode(0x5F4E, body, two_byte_length=True) + ber_encode(
+        0x5F37, signature, two_byte_length=True
     )
-    return b"\x7f\x21" + _long_length(len(inner)) + inner
-
-
-def _long_length(length: int) -> bytes:
-    return b"\x82" + length.to_bytes(2, "big")
+    return ber_encode(0x7F21, inner, two_byte_length=True)
 
 
 @dataclass(frozen=True)

@@ -72,22 +72,17 @@ LengthForm = Literal["short", "long"]
 
 
 # ---------------------------------------------------------------------------------------------
-# BER-TLV: apdu.tlv, plus the fixed ``82 HH LL`` form some files use whatever their length
+# BER-TLV: apdu.tlv; ``long`` is the fixed ``82 HH LL`` form some files use whatever their length
 # ---------------------------------------------------------------------------------------------
 
 
 def _tlv(tag: int, value: bytes, form: LengthForm = "short") -> bytes:
     """``short`` = minimal definite length (``LL``, ``81 LL``, ``82 HH LL``); ``long`` = ``82 HH LL``."""
-    if form == "short":
-        return ber_encode(tag, value)
-    if len(value) > 0xFFFF:
-        raise ValueError("length does not fit 82 HH LL")
-    return encode_tag(tag) + b"\x82" + len(value).to_bytes(2, "big") + value
+    return ber_encode(tag, value, two_byte_length=form == "long")
 
 
 def _header_length(tag: int, value_length: int, form: LengthForm) -> int:
-    length = encode_length(value_length) if form == "short" else b"\x82\x00\x00"
-    return len(encode_tag(tag)) + len(length)
+    return len(encode_tag(tag)) + len(encode_length(value_length, two_bytes=form == "long"))
 
 
 # ---------------------------------------------------------------------------------------------

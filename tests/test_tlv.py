@@ -214,3 +214,11 @@ def test_malformed_simple_tlv_is_rejected(data: str, problem: str) -> None:
 def test_simple_tlv_round_trip(objects: list[tuple[int, bytes]]) -> None:
     encoded = b"".join(simple_encode(t, v) for t, v in objects)
     assert simple_decode_all(encoded) == objects
+
+
+def test_two_byte_length_form_whatever_the_length() -> None:
+    """The fixed ``82 HH LL`` form of card structures such as ``7F 21 82 02 33``."""
+    assert encode_length(5, two_bytes=True) == bytes.fromhex("82 00 05")
+    assert ber_encode(0x7F21, b"\x01", two_byte_length=True) == bytes.fromhex("7F 21 82 00 01 01")
+    with pytest.raises(ValueError, match="does not fit 82 HH LL"):
+        encode_length(0x10000, two_bytes=True)
