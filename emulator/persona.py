@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from emulator.validation import describe_validation_error
+
 __all__ = [
     "ADULT_AGE_FOR_TEN_YEAR_CARD",
     "ERAS",
@@ -366,14 +368,6 @@ def list_personas() -> list[str]:
     )
 
 
-def _describe(error: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid persona"]
-    for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(file)"
-        lines.append(f"  {field}: {item['msg']}")
-    return "\n".join(lines)
-
-
 def _read(name_or_path: str | Path) -> tuple[str, bytes]:
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text:
@@ -398,4 +392,4 @@ def load_persona(name_or_path: str | Path) -> Persona:
     try:
         return Persona.model_validate(data)
     except ValidationError as error:
-        raise PersonaError(_describe(error, source)) from error
+        raise PersonaError(describe_validation_error(source, "persona", error)) from error

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from emulator.atr import InterfaceGroup, build_atr
+from emulator.validation import describe_validation_error
 
 
 class ProfileError(ValueError):
@@ -348,14 +349,6 @@ def resolve_sfi(sfi: SfiSpec, fid: int) -> int | None:
     return sfi
 
 
-def _format_error(source: str, error: ValidationError) -> str:
-    lines = [f"{source}: invalid profile"]
-    for e in error.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        lines.append(f"  {loc}: {e['msg']}")
-    return "\n".join(lines)
-
-
 def parse_profile(text: str, source: str) -> Profile:
     """Validate a profile's TOML ``text``; ``source`` names it in errors."""
     try:
@@ -365,7 +358,7 @@ def parse_profile(text: str, source: str) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise ProfileError(_format_error(source, exc)) from None
+        raise ProfileError(describe_validation_error(source, "profile", exc)) from None
 
 
 def list_profiles() -> list[str]:
