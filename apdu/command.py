@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from apdu.status import SW
+from mynacard.apdu.status import SW
 
 
 class ApduFormatError(ValueError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apdu.status import describe
+from mynacard.apdu.status import describe
 
 
 class ResponseApdu:

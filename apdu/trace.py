@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from apdu.command import ApduFormatError, CommandApdu
-from apdu.status import describe
+from mynacard.apdu.command import ApduFormatError, CommandApdu
+from mynacard.apdu.status import describe
 
 TRAFFIC = 5
 """Log level for APDU traffic, below DEBUG (as python-fido2 does)."""

@@ -27,12 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from apdu.pcsc import PcscReader
-from apdu.reader import SoftCard
-from apdu.softcards import PatternCard
-from apdu.status import SW
-from apdu.vpcd import VpcdBridge, reader_name, serve_until_signalled
-from tests.pcsc_support import PcscDaemon, wait_card_present
+from mynacard.apdu.readers.base import SoftCard
+from mynacard.apdu.readers.pcsc import PcscReader
+from mynacard.apdu.readers.softcards import PatternCard
+from mynacard.apdu.readers.vpcd import VpcdBridge, reader_name, serve_until_signalled
+from mynacard.apdu.status import SW
+from mynacard.tools.harness.pcsc import PcscDaemon, wait_card_present
 
 JPKI_ATR = bytes.fromhex("3B E0 00 FF 81 31 FE 45 14")
 SELECT_JPKI_AP = bytes.fromhex("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01")
@@ -48,7 +48,7 @@ CASES: list[Case] = [
 
 
 def _emulator_card() -> SoftCard:
-    from emulator.personalise import open_card
+    from mynacard.emulator.issuance.personalise import open_card
 
     return open_card("legacy-2016", "default", Path(tempfile.mkdtemp(prefix="bench-card-")) / "card")
 
@@ -152,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
 
     daemon = PcscDaemon()
     daemon.ensure()
-    processes = {"emulator": start_card_process("emulator", 0), "trivial": start_card_process("trivial", 1)}
+    processes = {
+        "emulator": start_card_process("emulator", 0),
+        "trivial": start_card_process("trivial", 1),
+    }
     opened: list[PcscReader] = []
     try:
         cards: dict[str, tuple[PcscReader, int]] = {}

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from apdu.softcards import FixedAnswerCard
-from apdu.virtual import VirtualReader
-from emulator.card import Card
-from emulator.personalise import open_card
+from mynacard.apdu.readers.softcards import FixedAnswerCard
+from mynacard.apdu.readers.virtual import VirtualReader
+from mynacard.emulator.card import Card
+from mynacard.emulator.issuance.personalise import open_card
 
 JPKI_SELECT = bytes.fromhex("00A4040C0AD392F000260100000001")
 SELECT_AUTH_CERT = bytes.fromhex("00A4020C02000A")
@@ -100,7 +100,7 @@ def main() -> None:
         measure(
             "empty VERIFY (00 20 00 80)", reader, [JPKI_SELECT, SELECT_AUTH_PIN], EMPTY_VERIFY, args.seconds
         )
-        from emulator.persona import load_persona
+        from mynacard.emulator.issuance.personas import load_persona
 
         pin = load_persona("default").auth_pin.encode()
         sign_flow_rate(card, pin, args.seconds, "sign flow, state on disk")

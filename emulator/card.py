@@ -12,12 +12,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from apdu.command import ApduFormatError, ClassByte, CommandApdu, SecureMessaging
-from apdu.status import SW
-from emulator.channel import Channel
-from emulator.errors import CardError
-from emulator.filesystem import FileSystem
-from emulator.profile import BehaviourSpec
+from mynacard.apdu.command import ApduFormatError, ClassByte, CommandApdu, SecureMessaging
+from mynacard.apdu.status import SW
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.errors import CardError
+from mynacard.emulator.filesystem import FileSystem
+from mynacard.profiles.schema import BehaviourSpec
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Card:
         data_objects: list[DataObject] | None = None,
         status_commands: list[StatusCommand] | None = None,
     ) -> None:
-        from emulator.commands import handler_table
+        from mynacard.emulator.commands import handler_table
 
         self.name = name
         self._atr = atr

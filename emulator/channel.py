@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from emulator.filesystem import Applet, Node
+from mynacard.emulator.filesystem import Applet, Node
 
 
 @dataclass(slots=True)

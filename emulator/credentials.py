@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from apdu.status import SW
-from emulator.errors import CardError
-from emulator.security import AccessRule, CredentialVerified
+from mynacard.apdu.status import SW
+from mynacard.emulator.errors import CardError
+from mynacard.emulator.security import AccessRule, CredentialVerified
 
 
 class CredentialKind(StrEnum):

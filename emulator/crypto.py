@@ -12,18 +12,21 @@ import hashlib
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
-from apdu.status import SW
-from emulator.errors import CardError
+from mynacard.apdu.digestinfo import DIGEST_INFO_PREFIXES as DIGEST_INFO_PREFIX_OF
+from mynacard.apdu.status import SW
+from mynacard.emulator.errors import CardError
 
-# DER DigestInfo prefixes (RFC 8017 §9.2 note 1), each followed by the bare hash.
-DIGEST_INFO_PREFIXES: dict[bytes, hashes.HashAlgorithm] = {
-    bytes.fromhex("3021300906052b0e03021a05000414"): hashes.SHA1(),
-    bytes.fromhex("302d300d06096086480165030402040500041c"): hashes.SHA224(),
-    bytes.fromhex("3031300d060960864801650304020105000420"): hashes.SHA256(),
-    bytes.fromhex("3041300d060960864801650304020205000430"): hashes.SHA384(),
-    bytes.fromhex("3051300d060960864801650304020305000440"): hashes.SHA512(),
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha1": hashes.SHA1(),
+    "sha224": hashes.SHA224(),
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
 }
-SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
+DIGEST_INFO_PREFIXES: dict[bytes, hashes.HashAlgorithm] = {
+    DIGEST_INFO_PREFIX_OF[name]: algorithm for name, algorithm in _HASHES.items()
+}
+"""DER DigestInfo prefix → the hash it names (the prefixes are ``mynacard.apdu.digestinfo``'s)."""
 
 
 def digest_info_hash(data: bytes) -> hashes.HashAlgorithm | None:

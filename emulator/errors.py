@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apdu.status import SW, describe
+from mynacard.apdu.status import SW, describe
 
 
 class CardError(Exception):

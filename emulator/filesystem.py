@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from emulator.credentials import Credential
-from emulator.security import OPEN, AccessRule
+from mynacard.emulator.credentials import Credential
+from mynacard.emulator.security import OPEN, AccessRule
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 

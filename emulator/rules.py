@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from emulator.profile import RuleSpec
-from emulator.security import ALWAYS, NEVER, AccessRule, AllOf, AnyOf, CredentialVerified, Rule
+from mynacard.emulator.security import ALWAYS, NEVER, AccessRule, AllOf, AnyOf, CredentialVerified, Rule
+from mynacard.profiles.schema import RuleSpec
 
 
 def compile_rule(applet_id: str, spec: RuleSpec) -> AccessRule:

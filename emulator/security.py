@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
-from apdu.status import SW
-from emulator.errors import CardError
+from mynacard.apdu.status import SW
+from mynacard.emulator.errors import CardError
 
 
 @dataclass(frozen=True, slots=True)

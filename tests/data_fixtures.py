@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 
-from emulator.pki import PrivateKey, TestPki, generate_card_keys
+from mynacard.emulator.issuance.pki import PrivateKey, TestPki, generate_card_keys
 
 PKI_EPOCH = datetime(2015, 10, 20, 3, 8, 13, tzinfo=UTC)
 """notBefore of the test roots: the 2015 J-LIS roots' date, so every persona's card fits."""

@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from apdu.command import ApduFormatError, Case, CommandApdu
-from apdu.status import SW, is_known
-from emulator.card import Card
-from emulator.credentials import Credential
-from emulator.personalise import load_card
-from emulator.state import StateStore
+from mynacard.apdu.command import ApduFormatError, Case, CommandApdu
+from mynacard.apdu.status import SW, is_known
+from mynacard.emulator.card import Card
+from mynacard.emulator.credentials import Credential
+from mynacard.emulator.issuance.personalise import load_card
+from mynacard.emulator.store.state import StateStore
 
 JPKI_AID = bytes.fromhex("D3 92 F0 00 26 01 00 00 00 01")
 SELECT_JPKI = bytes.fromhex("00 A4 04 0C 0A") + JPKI_AID
@@ -54,7 +54,7 @@ class ErrorLog(logging.Handler):
 @contextmanager
 def error_log() -> Iterator[ErrorLog]:
     handler = ErrorLog()
-    logger = logging.getLogger("emulator")
+    logger = logging.getLogger("mynacard.emulator")
     logger.addHandler(handler)
     try:
         yield handler
@@ -275,10 +275,10 @@ def test_random_command_sequences_keep_the_model(card_state_factory: Callable[..
             self.verified: set[str] = set()
             self.tries = dict(MAX_TRIES)
             self.errors = ErrorLog()
-            logging.getLogger("emulator").addHandler(self.errors)
+            logging.getLogger("mynacard.emulator").addHandler(self.errors)
 
         def teardown(self) -> None:
-            logging.getLogger("emulator").removeHandler(self.errors)
+            logging.getLogger("mynacard.emulator").removeHandler(self.errors)
 
         def send(self, command: bytes) -> tuple[bytes, int]:
             response = card.process(command)

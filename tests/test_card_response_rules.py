@@ -15,10 +15,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from apdu.reader import NoCardError, ReaderError
-from apdu.virtual import VirtualReader
-from emulator.card import Card
-from tests.conformance import AUTH_PIN, JPKI_AID, SIGN_PASSWORD, sha256_digest_info
+from mynacard.apdu.readers.base import NoCardError, ReaderError
+from mynacard.apdu.readers.virtual import VirtualReader
+from mynacard.emulator.card import Card
+from mynacard.tools.harness.suites.helpers import AUTH_PIN, JPKI_AID, SIGN_PASSWORD, sha256_digest_info
 
 MESSAGE = b"response rules"
 SELECT_JPKI = bytes.fromhex("00 A4 04 0C 0A") + JPKI_AID
@@ -215,7 +215,7 @@ def test_reset_of_an_unpowered_card_is_a_cold_start(card: Card) -> None:
 
 
 def test_unpowered_card_answers_6f_00_and_logs(card: Card, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="emulator.card"):
+    with caplog.at_level(logging.WARNING, logger="mynacard.emulator.card"):
         assert card.process(SELECT_JPKI) == h("6F 00")
     assert any("not powered" in r.getMessage() for r in caplog.records)
 
@@ -269,7 +269,7 @@ def test_an_internal_error_is_6f_00_logged_and_the_card_keeps_serving(
 
     card.handlers[(False, 0x84)] = broken
     card.power_on()
-    with caplog.at_level(logging.ERROR, logger="emulator.card"):
+    with caplog.at_level(logging.ERROR, logger="mynacard.emulator.card"):
         assert card.process(h("00 84 00 00 08")) == h("6F 00")
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors and errors[0].exc_info is not None

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.persona import load_persona
-from tools.cli import main
+from mynacard.emulator.issuance.personas import load_persona
+from mynacard.tools.cli import main
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from apdu.command import ApduFormatError, Case, ClassByte, CommandApdu, SecureMessaging
-from apdu.status import SW
+from mynacard.apdu.command import ApduFormatError, Case, ClassByte, CommandApdu, SecureMessaging
+from mynacard.apdu.status import SW
 
 
 def h(text: str) -> bytes:

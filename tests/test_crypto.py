@@ -8,14 +8,14 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
-from emulator.crypto import (
-    SHA256_DIGEST_INFO_PREFIX,
+from mynacard.apdu.digestinfo import SHA256_DIGEST_INFO_PREFIX
+from mynacard.emulator.crypto import (
     _rsa_private,
     ecdsa_sign_prehashed,
     ecdsa_sign_raw,
     rsa_pkcs1_sign_encoded,
 )
-from emulator.errors import CardError
+from mynacard.emulator.errors import CardError
 
 MESSAGE = b"mynacard"
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DESTRUCTIVE = "tests/conformance/test_verify.py::test_auth_pin_counts_down_blocks_and_stays_blocked"
+DESTRUCTIVE = "tools/harness/suites/test_verify.py::test_auth_pin_counts_down_blocks_and_stays_blocked"
 
 
 def run_pytest(*args: str) -> subprocess.CompletedProcess[str]:

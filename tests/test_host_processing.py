@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from apdu.host import MAX_GET_RESPONSES, complete_response, get_response, get_response_class
-from apdu.response import ResponseApdu
+from mynacard.apdu.readers.processors import (
+    MAX_GET_RESPONSES,
+    complete_response,
+    get_response,
+    get_response_class,
+)
+from mynacard.apdu.response import ResponseApdu
 
 
 class ScriptedTransmit:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from emulator import imaging
-from emulator.imaging import (
+from mynacard.emulator.issuance import imaging
+from mynacard.emulator.issuance.imaging import (
     FontNotFoundError,
     find_cjk_font,
     render_address,
@@ -22,7 +22,7 @@ from emulator.imaging import (
     render_photo,
     render_security_code,
 )
-from emulator.persona import list_personas, load_persona
+from mynacard.emulator.issuance.personas import list_personas, load_persona
 
 RENDERERS = [render_name, render_address, render_photo, render_security_code, render_my_number]
 
@@ -101,9 +101,9 @@ def test_fc_match_finds_a_japanese_font() -> None:
 def _digests_in_fresh_interpreter() -> str:
     script = (
         "import hashlib\n"
-        "from emulator.imaging import render_address, render_my_number, render_name, render_photo, "
-        "render_security_code\n"
-        "from emulator.persona import load_persona\n"
+        "from mynacard.emulator.issuance.imaging import render_address, render_my_number, render_name, "
+        "render_photo, render_security_code\n"
+        "from mynacard.emulator.issuance.personas import load_persona\n"
         "p = load_persona('long-address')\n"
         "for r in (render_name, render_address, render_photo, render_security_code, render_my_number):\n"
         "    print(hashlib.sha256(r(p)).hexdigest())\n"

@@ -21,12 +21,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from apdu.pcsc import PcscReader
-from apdu.reader import SoftCard
-from apdu.response import ResponseApdu
-from apdu.trace import Exchange
-from emulator.persona import load_persona
-from tests.pcsc_support import PcscStack, require_tools, unavailable
+from mynacard.apdu.readers.base import SoftCard
+from mynacard.apdu.readers.pcsc import PcscReader
+from mynacard.apdu.response import ResponseApdu
+from mynacard.apdu.trace import Exchange
+from mynacard.emulator.issuance.personas import load_persona
+from mynacard.tools.harness.pcsc import PcscStack
+from mynacard.tools.harness.plugin import require_tools, unavailable
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.opensc]
 

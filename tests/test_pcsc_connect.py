@@ -11,8 +11,8 @@ import pytest
 
 pytest.importorskip("smartcard")
 
-from apdu import pcsc
-from apdu.pcsc import PcscNoCardError, PcscReader
+from mynacard.apdu.readers import pcsc
+from mynacard.apdu.readers.pcsc import PcscNoCardError, PcscReader
 
 UNPOWERED, NO_CARD, OK = 0x80100067, 0x8010000C, 0
 

@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from apdu.pcsc import PcscNoCardError, PcscReader, list_readers, resolve_reader_name
-from apdu.reader import ReaderError
-from apdu.response import ResponseApdu
-from apdu.softcards import EchoCard
-from apdu.trace import Exchange
-from tests.pcsc_support import PcscStack, unavailable, wait_card_present
+from mynacard.apdu.readers.base import ReaderError
+from mynacard.apdu.readers.pcsc import PcscNoCardError, PcscReader, list_readers, resolve_reader_name
+from mynacard.apdu.readers.softcards import EchoCard
+from mynacard.apdu.response import ResponseApdu
+from mynacard.apdu.trace import Exchange
+from mynacard.tools.harness.pcsc import PcscStack, wait_card_present
+from mynacard.tools.harness.plugin import unavailable
 
 ReaderFor = Callable[[EchoCard], PcscReader]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from apdu.pcsc import PcscReader
-from apdu.reader import ReaderError, SoftCard
-from apdu.status import SW
-from tests.pcsc_support import PcscStack
+from mynacard.apdu.readers.base import ReaderError, SoftCard
+from mynacard.apdu.readers.pcsc import PcscReader
+from mynacard.apdu.status import SW
+from mynacard.tools.harness.pcsc import PcscStack
 
 SELECT_JPKI_AP = bytes.fromhex("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01")
 CYCLES = 1000

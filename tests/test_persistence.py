@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-import emulator.state
-from emulator.card import Card
-from emulator.personalise import load_card
-from emulator.state import StateError, StateStore
+from mynacard.emulator.card import Card
+from mynacard.emulator.issuance.personalise import load_card
+from mynacard.emulator.store import state as store_state
+from mynacard.emulator.store.state import StateError, StateStore
 
 REPO = Path(__file__).resolve().parents[1]
 SELECT_JPKI = bytes.fromhex("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01")
@@ -95,8 +95,8 @@ CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from emulator.personalise import load_card
-    from emulator.state import StateStore
+    from mynacard.emulator.issuance.personalise import load_card
+    from mynacard.emulator.store.state import StateStore
 
     card = load_card(StateStore(Path(sys.argv[1])))
     card.power_on()
@@ -159,7 +159,7 @@ def test_failed_state_write_reveals_no_comparison(
     def refuse(path: Path, data: bytes, mode: int = 0o600) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(emulator.state, "write_atomic", refuse)
+    monkeypatch.setattr(store_state, "write_atomic", refuse)
     assert card.process(WRONG_AUTH) == h("6F 00")  # never 63 Cx: the try could not be recorded
     assert (directory / StateStore.SECURITY).read_bytes() == before
     assert stored_tries(directory)["jpki/auth_pin"] == 3
@@ -177,7 +177,7 @@ def test_failed_state_write_answers_alike_for_right_and_wrong_values(
     def refuse(path: Path, data: bytes, mode: int = 0o600) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(emulator.state, "write_atomic", refuse)
+    monkeypatch.setattr(store_state, "write_atomic", refuse)
     assert card.process(RIGHT_AUTH) == h("6F 00")
     assert card.process(WRONG_AUTH) == h("6F 00")
 
@@ -186,18 +186,18 @@ def test_write_is_atomic_and_leaves_no_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "security.json"
-    emulator.state.write_atomic(target, b"old")
+    store_state.write_atomic(target, b"old")
 
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("rename failed")
 
-    monkeypatch.setattr(emulator.state.os, "replace", broken_replace)
+    monkeypatch.setattr(store_state.os, "replace", broken_replace)
     with pytest.raises(OSError, match="rename failed"):
-        emulator.state.write_atomic(target, b"new")
+        store_state.write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["security.json"]
     monkeypatch.undo()
-    emulator.state.write_atomic(target, b"new")
+    store_state.write_atomic(target, b"new")
     assert target.read_bytes() == b"new"
     assert target.stat().st_mode & 0o777 == 0o600
 

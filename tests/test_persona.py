@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.persona import (
+from mynacard.emulator.issuance.personas import (
     Era,
     PersonaError,
     age_on,

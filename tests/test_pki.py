@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from data_fixtures import shared_card_keys, shared_pki
 
-from emulator.persona import Persona, load_persona
-from emulator.pki import (
+from mynacard.emulator.issuance.personas import Persona, load_persona
+from mynacard.emulator.issuance.pki import (
     CertificateProfile,
     CertifiedKey,
     KeyType,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.profile import ProfileError, list_profiles, load_profile, parse_profile
-from emulator.state import StateStore
+from mynacard.emulator.store.state import StateStore
+from mynacard.profiles.schema import ProfileError, list_profiles, load_profile, parse_profile
 
 # A small valid profile; each broken variant below changes one thing in it.
 MINI = """
@@ -176,7 +176,7 @@ def test_duplicate_sfi_is_a_profile_error() -> None:
 
 def test_a_profile_file_opens_as_a_card(tmp_path: Path) -> None:
     """The mini profile personalises without a persona (literal contents) and answers on the wire."""
-    from emulator.personalise import open_card
+    from mynacard.emulator.issuance.personalise import open_card
 
     path = tmp_path / "mini.toml"
     path.write_text(MINI, encoding="utf-8")
@@ -202,7 +202,7 @@ def test_status_commands_are_validated() -> None:
 
 def test_a_status_command_may_not_replace_a_modelled_command(tmp_path: Path) -> None:
     """A profile cannot silently turn VERIFY into a fixed answer."""
-    from emulator.personalise import open_card
+    from mynacard.emulator.issuance.personalise import open_card
 
     shadow = '\n[[status_commands]]\ncla = 0x00\nins = 0x20\nsw = "90 00"\nlabel = "fake VERIFY"\n'
     path = tmp_path / "shadow.toml"
@@ -213,7 +213,7 @@ def test_a_status_command_may_not_replace_a_modelled_command(tmp_path: Path) -> 
 
 def test_fci_and_fcp_are_profile_choices(tmp_path: Path) -> None:
     """The unknown FCI/FCP contents are profile fields: a bench can set what its card answers."""
-    from emulator.personalise import open_card
+    from mynacard.emulator.issuance.personalise import open_card
 
     custom = MINI.replace(
         'aid = "D3 92 F0 00 26 01 00 00 00 01"\n',

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from data_fixtures import shared_card_keys, shared_pki
 
-from emulator.persona import Persona, load_persona
-from emulator.pki import PrivateKey, TestPki
-from emulator.records import (
+from mynacard.emulator.issuance.personas import Persona, load_persona
+from mynacard.emulator.issuance.pki import PrivateKey, TestPki
+from mynacard.emulator.issuance.records.legacy import (
     RecordOptions,
     attributes_digest_source,
     build_contents,

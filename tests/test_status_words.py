@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from apdu.response import ResponseApdu
-from apdu.status import (
+from mynacard.apdu.response import ResponseApdu
+from mynacard.apdu.status import (
     SW,
     bytes_available,
     counter_sw,

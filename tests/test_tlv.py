@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apdu.tlv import (
+from mynacard.apdu.tlv import (
     Tlv,
     TlvError,
     ber_decode,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from apdu.trace import MASK_BYTE, Exchange, carries_secret, mask_command
-from apdu.virtual import VirtualReader
-from emulator.card import Card
+from mynacard.apdu.readers.virtual import VirtualReader
+from mynacard.apdu.trace import MASK_BYTE, Exchange, carries_secret, mask_command
+from mynacard.emulator.card import Card
 
 SELECT_JPKI = bytes.fromhex("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01")
 AUTH_PIN = b"1234"

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from apdu.softcards import EchoCard
-from apdu.trace import TRAFFIC, Exchange
-from apdu.vpcd import GET_ATR, POWER_OFF, POWER_ON, RESET, VpcdBridge, reader_name
+from mynacard.apdu.readers import vpcd as vpcd_module
+from mynacard.apdu.readers.softcards import EchoCard
+from mynacard.apdu.readers.vpcd import GET_ATR, POWER_OFF, POWER_ON, RESET, VpcdBridge, reader_name
+from mynacard.apdu.trace import TRAFFIC, Exchange
 
 OTHER_ATR = bytes.fromhex("3B 8A 80 01 50 79 56 69 72 74 43 61 72 64 2F")
 
@@ -260,7 +261,7 @@ def test_exchanges_are_logged_at_traffic_level_with_pins_masked(
 ) -> None:
     seen: list[Exchange] = []
     bridge.add_observer(seen.append)
-    caplog.set_level(TRAFFIC, logger="apdu.vpcd")
+    caplog.set_level(TRAFFIC, logger="mynacard.apdu.readers.vpcd")
     assert vpcd.ask(bytes.fromhex("002000800431323334")) == bytes.fromhex("313233349000")
     assert [e.command for e in seen] == [bytes.fromhex("00200080042A2A2A2A")]
     assert seen[0].response == bytes.fromhex("313233349000")
@@ -273,11 +274,11 @@ def test_a_failing_observer_does_not_break_the_exchange(vpcd: FakeVpcd, bridge: 
         raise RuntimeError("observer bug")
 
     bridge.add_observer(broken)
-    logging.getLogger("apdu.vpcd").disabled = True
+    logging.getLogger("mynacard.apdu.readers.vpcd").disabled = True
     try:
         assert vpcd.ask(bytes.fromhex("80010000")) == bytes.fromhex("9000")
     finally:
-        logging.getLogger("apdu.vpcd").disabled = False
+        logging.getLogger("mynacard.apdu.readers.vpcd").disabled = False
 
 
 def test_slots_share_one_process(card: EchoCard) -> None:
@@ -309,8 +310,8 @@ def test_reader_name_follows_pcscd_numbering() -> None:
 def test_runner_stops_cleanly_on_signal(vpcd: FakeVpcd, signum: int) -> None:
     script = textwrap.dedent(
         f"""
-        from apdu.vpcd import VpcdBridge, serve_until_signalled
-        from apdu.softcards import EchoCard
+        from mynacard.apdu.readers.vpcd import VpcdBridge, serve_until_signalled
+        from mynacard.apdu.readers.softcards import EchoCard
         serve_until_signalled([VpcdBridge(EchoCard(), port_base={vpcd.port})])
         print("stopped")
         """
@@ -336,7 +337,7 @@ def test_emulate_command_serves_the_card_until_sigterm(vpcd: FakeVpcd, tmp_path:
     script = textwrap.dedent(
         """
         import argparse, sys
-        from tools.emulate import add_parser
+        from mynacard.tools.cli.emulate import add_parser
         parser = argparse.ArgumentParser(prog="mynacard")
         add_parser(parser.add_subparsers())
         args = parser.parse_args(sys.argv[1:])
@@ -397,12 +398,10 @@ def test_an_unconnected_bridge_says_why_nothing_happens(
     """`mynacard emulate` without pcscd must not sit silent: one warning names the address and the cause."""
     import threading
 
-    import apdu.vpcd
-
-    monkeypatch.setattr(apdu.vpcd, "UNCONNECTED_WARNING_SECONDS", 0.01)
+    monkeypatch.setattr(vpcd_module, "UNCONNECTED_WARNING_SECONDS", 0.01)
     bridge = VpcdBridge(EchoCard(), slot=1, port_base=1)  # never started, so never connected
-    with caplog.at_level(logging.WARNING, logger="apdu.vpcd"):
-        apdu.vpcd._warn_while_unconnected([bridge], threading.Event())
+    with caplog.at_level(logging.WARNING, logger="mynacard.apdu.readers.vpcd"):
+        vpcd_module._warn_while_unconnected([bridge], threading.Event())
     assert [r.getMessage() for r in caplog.records] == [
         "vpcd slot 1: nothing listens on 127.0.0.1:2 yet; "
         "is pcscd running with vsmartcard-vpcd? (still trying)"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emulator.commands import channels, data, fixed, reading, selection, signing, verification
-from emulator.profile import BehaviourSpec
+from mynacard.emulator.commands import channels, data, fixed, reading, selection, signing, verification
+from mynacard.profiles.schema import BehaviourSpec
 
 if TYPE_CHECKING:
-    from emulator.card import Handler, StatusCommand
+    from mynacard.emulator.card import Handler, StatusCommand
 
 INTERINDUSTRY = False
 PROPRIETARY = True

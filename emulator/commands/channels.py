@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apdu.command import CommandApdu
-from apdu.status import SW
-from emulator.channel import Channel
-from emulator.commands.common import require_le, require_no_data, require_p1p2
-from emulator.errors import CardError
+from mynacard.apdu.command import CommandApdu
+from mynacard.apdu.status import SW
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.commands.common import require_le, require_no_data, require_p1p2
+from mynacard.emulator.errors import CardError
 
 if TYPE_CHECKING:
-    from emulator.card import Card
+    from mynacard.emulator.card import Card
 
 
 def get_response(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:

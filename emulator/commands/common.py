@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from apdu.command import Case, CommandApdu
-from apdu.status import SW
-from emulator.channel import Channel
-from emulator.errors import CardError
-from emulator.filesystem import Applet, Node
+from mynacard.apdu.command import Case, CommandApdu
+from mynacard.apdu.status import SW
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.errors import CardError
+from mynacard.emulator.filesystem import Applet, Node
 
 
 def require_p1p2(cmd: CommandApdu, p1: int, p2: int) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from apdu.command import CommandApdu
-from apdu.status import SW
-from emulator.channel import Channel
-from emulator.errors import CardError
+from mynacard.apdu.command import CommandApdu
+from mynacard.apdu.status import SW
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.errors import CardError
 
 if TYPE_CHECKING:
-    from emulator.card import Card, Handler, StatusCommand
+    from mynacard.emulator.card import Card, Handler, StatusCommand
 
 
 def status_handlers(commands: list[StatusCommand]) -> dict[tuple[bool, int], Handler]:

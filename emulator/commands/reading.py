@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apdu.command import CommandApdu
-from apdu.status import SW
-from emulator.channel import Channel
-from emulator.commands.common import current_ef, node_by_sfi, require_le, require_no_data
-from emulator.errors import CardError
-from emulator.filesystem import Node, RecordEF, TransparentEF
-from emulator.security import check_access
+from mynacard.apdu.command import CommandApdu
+from mynacard.apdu.status import SW
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.commands.common import current_ef, node_by_sfi, require_le, require_no_data
+from mynacard.emulator.errors import CardError
+from mynacard.emulator.filesystem import Node, RecordEF, TransparentEF
+from mynacard.emulator.security import check_access
 
 if TYPE_CHECKING:
-    from emulator.card import Card
+    from mynacard.emulator.card import Card
 
 
 def read_binary(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:

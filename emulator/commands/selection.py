@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apdu.command import CommandApdu
-from apdu.status import SW
-from apdu.tlv import ber_encode
-from emulator.channel import Channel
-from emulator.errors import CardError
-from emulator.filesystem import Applet, Node, RecordEF, TransparentEF
+from mynacard.apdu.command import CommandApdu
+from mynacard.apdu.status import SW
+from mynacard.apdu.tlv import ber_encode
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.errors import CardError
+from mynacard.emulator.filesystem import Applet, Node, RecordEF, TransparentEF
 
 if TYPE_CHECKING:
-    from emulator.card import Card
+    from mynacard.emulator.card import Card
 
 MF_FID = 0x3F00
 _NO_RESPONSE_DATA = 0x0C

@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from apdu.command import CommandApdu
-from apdu.status import SW
-from emulator.channel import Channel
-from emulator.commands.common import current_applet, require_le, require_no_data, require_p1p2
-from emulator.crypto import ecdsa_sign_prehashed, ecdsa_sign_raw, rsa_sign_scheme
-from emulator.errors import CardError
-from emulator.filesystem import Key
-from emulator.security import check_access
+from mynacard.apdu.command import CommandApdu
+from mynacard.apdu.status import SW
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.commands.common import current_applet, require_le, require_no_data, require_p1p2
+from mynacard.emulator.crypto import ecdsa_sign_prehashed, ecdsa_sign_raw, rsa_sign_scheme
+from mynacard.emulator.errors import CardError
+from mynacard.emulator.filesystem import Key
+from mynacard.emulator.security import check_access
 
 if TYPE_CHECKING:
-    from emulator.card import Card
+    from mynacard.emulator.card import Card
 
 
 def key_for(channel: Channel, p2: int) -> Key:

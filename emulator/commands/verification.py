@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apdu.command import Case, CommandApdu
-from apdu.status import SW, counter_sw
-from emulator.channel import Channel
-from emulator.commands.common import current_applet
-from emulator.credentials import Credential
-from emulator.errors import CardError
-from emulator.security import check_access
+from mynacard.apdu.command import Case, CommandApdu
+from mynacard.apdu.status import SW, counter_sw
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.commands.common import current_applet
+from mynacard.emulator.credentials import Credential
+from mynacard.emulator.errors import CardError
+from mynacard.emulator.security import check_access
 
 if TYPE_CHECKING:
-    from emulator.card import Card
+    from mynacard.emulator.card import Card
 
 
 def credential_for(channel: Channel, p2: int) -> Credential:

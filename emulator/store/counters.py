@@ -1,0 +1,80 @@
+"""``security.json`` shared safely: every card instance open on a state directory sees one set of counters.
+
+Two processes serving the same state directory (a mistake, but an easy one) must never hand each other
+tries back. So a counter change happens under an exclusive lock, after re-reading the file, and every
+reader notices another writer's change by the file's identity (atomic replace gives it a new inode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from mynacard.emulator.credentials import CredentialState
+from mynacard.emulator.store.state import StateError, StateStore
+
+if TYPE_CHECKING:
+    from mynacard.emulator.credentials import Credential
+
+_LOCK = "security.lock"
+Stamp = tuple[int, int, int]
+
+
+class SecurityFile:
+    """The credentials of one card and the file that holds their counters and digests."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+        self._credentials: dict[str, Credential] = {}
+        self._stamp: Stamp | None = self._current_stamp()
+
+    def states(self) -> dict[str, CredentialState]:
+        """The stored state of every credential, as on disk now."""
+        document = self._store.read_json(StateStore.SECURITY)["credentials"]
+        return {key: CredentialState.from_json(value) for key, value in document.items()}
+
+    def attach(self, credential: Credential) -> None:
+        self._credentials[credential.key] = credential
+
+    def _current_stamp(self) -> Stamp | None:
+        if self._store.directory is None:
+            return None
+        try:
+            st = os.stat(self._store.directory / StateStore.SECURITY)
+        except FileNotFoundError:
+            return None  # reading it says what is missing
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive against every other instance on this directory, in any process."""
+        if self._store.directory is None:
+            yield
+            return
+        with open(self._store.directory / _LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def refresh(self) -> None:
+        """Take over what another instance wrote since this one last looked (a ``stat`` when nothing did)."""
+        stamp = self._current_stamp()
+        if stamp == self._stamp:
+            return
+        states = self.states()
+        for key, credential in self._credentials.items():
+            if key not in states:
+                raise StateError(f"security.json has no state for credential {key}")
+            credential.state = states[key]
+        self._stamp = stamp
+
+    def write(self) -> None:
+        """Persist every credential's state; call under ``locked`` after ``refresh``."""
+        document = {key: c.state.to_json() for key, c in self._credentials.items()}
+        self._store.write_json(StateStore.SECURITY, {"credentials": document})
+        self._stamp = self._current_stamp()

@@ -1,0 +1,381 @@
+"""The profile format: a card described as data (TOML), validated on load.
+
+A profile says which applets, files, credentials, keys, access rules, ATR and behaviours a card has.
+Errors name the file, the field and what is wrong. The format is documented in ``profiles/README.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from mynacard.emulator.atr import InterfaceGroup, build_atr
+from mynacard.profiles.validation import describe_validation_error
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be loaded; the message names the file, the field and the problem."""
+
+
+def _parse_hex(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a hex string such as 'D3 92 F0 00'")
+    compact = re.sub(r"[\s:]", "", value)
+    if len(compact) % 2 or re.fullmatch(r"[0-9A-Fa-f]*", compact) is None:
+        raise ValueError(f"not an even number of hex digits: {value!r}")
+    return bytes.fromhex(compact)
+
+
+def _parse_fid(value: object) -> int:
+    raw = _parse_hex(value) if isinstance(value, str) else value
+    if isinstance(raw, bytes):
+        if len(raw) != 2:
+            raise ValueError(f"a file identifier is 2 bytes, got {len(raw)}")
+        return int.from_bytes(raw, "big")
+    if isinstance(raw, int) and 0 <= raw <= 0xFFFF:
+        return raw
+    raise ValueError("expected a file identifier such as '001B'")
+
+
+HexBytes = Annotated[bytes, BeforeValidator(_parse_hex)]
+Fid = Annotated[int, BeforeValidator(_parse_fid)]
+Byte = Annotated[int, Field(ge=0, le=0xFF)]
+SfiSpec = Annotated[int, Field(ge=1, le=30)] | Literal["auto", "none"]
+"""A short EF identifier 1..30, ``auto`` (the FID's low byte for 0001–001E) or ``none``."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleTable(_Model):
+    """``{ any = [...] }``, ``{ all = [...] }`` or ``{ credential = "id" }``, optionally with SM."""
+
+    any: list[RuleSpec] | None = None
+    all: list[RuleSpec] | None = None
+    credential: str | None = None
+    secure_messaging: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [k for k in ("any", "all", "credential") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a rule table has exactly one of 'any', 'all' or 'credential'")
+        return self
+
+
+RuleSpec = str | RuleTable
+"""``"always"``, ``"never"``, a credential id of the same applet, or a ``RuleTable``."""
+
+RESERVED_RULE_WORDS = frozenset({"always", "never"})
+
+
+def rule_credentials(rule: RuleSpec) -> set[str]:
+    """Every credential id a rule mentions."""
+    if isinstance(rule, str):
+        return set() if rule in RESERVED_RULE_WORDS else {rule}
+    if rule.credential is not None:
+        return {rule.credential}
+    found: set[str] = set()
+    for part in rule.any or rule.all or []:
+        found |= rule_credentials(part)
+    return found
+
+
+class ContentSpec(_Model):
+    """Where an EF's bytes come from: a personalisation ``source``, literal ``hex`` or ASCII ``text``."""
+
+    source: str | None = None
+    hex: HexBytes | None = None
+    text: str | None = None
+    pad_to: int | None = Field(default=None, ge=1, le=65535)
+    pad_byte: Byte = 0xFF
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [k for k in ("source", "hex", "text") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("content has exactly one of 'source', 'hex' or 'text'")
+        return self
+
+
+class FileSpec(_Model):
+    fid: Fid
+    sfi: SfiSpec = "auto"
+    label: str
+    kind: Literal["transparent", "record", "internal"] = "transparent"
+    content: ContentSpec | None = None
+    records: list[ContentSpec] | None = None
+    read: RuleSpec = "always"
+
+    @model_validator(mode="after")
+    def _content_matches_kind(self) -> Self:
+        if self.kind == "transparent" and self.content is None:
+            raise ValueError("a transparent EF needs 'content'")
+        if self.kind == "record" and self.records is None:
+            raise ValueError("a record EF needs 'records'")
+        if self.kind == "internal" and (self.content or self.records):
+            raise ValueError("an internal EF has no content")
+        return self
+
+
+class FormatSpec(_Model):
+    charset: str = Field(description="regex character class body, e.g. '0-9' or 'A-Z0-9'")
+    min: int = Field(ge=1, le=255)
+    max: int = Field(ge=1, le=255)
+    require_letter: bool = False
+    require_digit: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is larger than max {self.max}")
+        try:
+            re.compile(f"[{self.charset}]")
+        except re.error as exc:
+            raise ValueError(f"charset {self.charset!r} is not a character class: {exc}") from None
+        return self
+
+
+class ValueSpec(_Model):
+    """A credential's initial value: a persona field, literal text (tests), or not set."""
+
+    persona: str | None = None
+    text: str | None = None
+    unset: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if sum((self.persona is not None, self.text is not None, self.unset)) != 1:
+            raise ValueError("a value has exactly one of 'persona', 'text' or 'unset = true'")
+        return self
+
+
+class CredentialSpec(_Model):
+    id: str
+    fid: Fid
+    sfi: SfiSpec = "auto"
+    label: str
+    kind: Literal["pin", "password", "verification_number", "puk"]
+    format: FormatSpec
+    max_tries: int | None = Field(ge=1, le=15, description="None: no retry limit (63 00)")
+    value: ValueSpec
+    initial_state: Literal["active", "blocked"] = "active"
+    change: RuleSpec | None = Field(default=None, description="who may CHANGE REFERENCE DATA; None = itself")
+
+
+class KeySpec(_Model):
+    id: str
+    fid: Fid
+    sfi: SfiSpec = "auto"
+    label: str
+    algorithm: Literal["rsa-2048", "ec-p384"]
+    source: str = Field(description="the key id personalisation generates and the record builders use")
+    sign: RuleSpec | None = None
+    sign_schemes: list[Byte] = [0x00]
+    internal_authenticate: RuleSpec | None = None
+    default: bool = Field(default=False, description="the key of '80 2A 00 00' (P2 = 00)")
+
+
+class AppletSpec(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    aid: HexBytes
+    default: bool = Field(default=False, description="current DF after power-on (the card manager)")
+    select_clears_security: bool = False
+    fci: HexBytes | None = Field(
+        default=None, description="FCI answered to SELECT with P2 = 00; None: 6F { 84 DF-name }"
+    )
+    files: list[FileSpec] = []
+    credentials: list[CredentialSpec] = []
+    keys: list[KeySpec] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if not 1 <= len(self.aid) <= 16:
+            raise ValueError(f"an AID is 1..16 bytes, got {len(self.aid)}")
+        fids = [f.fid for f in self.files] + [c.fid for c in self.credentials] + [k.fid for k in self.keys]
+        dupes = sorted({f for f in fids if fids.count(f) > 1})
+        if dupes:
+            raise ValueError("FID defined twice: " + ", ".join(f"{f:04X}" for f in dupes))
+        nodes: list[FileSpec | CredentialSpec | KeySpec] = [*self.files, *self.credentials, *self.keys]
+        sfis = [sfi for n in nodes if (sfi := resolve_sfi(n.sfi, n.fid)) is not None]
+        if sfi_clash := sorted({s for s in sfis if sfis.count(s) > 1}):
+            raise ValueError("SFI used twice: " + ", ".join(f"{s:02X}" for s in sfi_clash))
+        known = {c.id for c in self.credentials}
+        if clash := known & RESERVED_RULE_WORDS:
+            raise ValueError(f"credential id {sorted(clash)} is a reserved rule word")
+        for what, rule in self._rules():
+            if missing := rule_credentials(rule) - known:
+                raise ValueError(f"{what} names unknown credential(s) {sorted(missing)}")
+        if sum(k.default for k in self.keys) > 1:
+            raise ValueError("more than one default key")
+        return self
+
+    def _rules(self) -> list[tuple[str, RuleSpec]]:
+        rules: list[tuple[str, RuleSpec]] = [(f"file {f.fid:04X} read", f.read) for f in self.files]
+        for k in self.keys:
+            rules += [
+                (f"key {k.id} {op}", r)
+                for op, r in (("sign", k.sign), ("internal_authenticate", k.internal_authenticate))
+                if r is not None
+            ]
+        rules += [(f"credential {c.id} change", c.change) for c in self.credentials if c.change is not None]
+        return rules
+
+
+class AtrGroupSpec(_Model):
+    ta: Byte | None = None
+    tb: Byte | None = None
+    tc: Byte | None = None
+    next_protocol: int | None = Field(default=None, ge=0, le=15)
+
+
+class AtrSpec(_Model):
+    ts: Literal[0x3B, 0x3F] = 0x3B
+    interface: list[AtrGroupSpec]
+    historical: HexBytes = b""
+
+    def build(self) -> bytes:
+        groups = [InterfaceGroup(g.ta, g.tb, g.tc, g.next_protocol) for g in self.interface]
+        return build_atr(groups, self.historical, self.ts)
+
+    @model_validator(mode="after")
+    def _buildable(self) -> Self:
+        self.build()
+        return self
+
+
+class BehaviourSpec(_Model):
+    """Card-wide behaviours where sources differ or are silent; each is a choice, named here."""
+
+    reset_keeps_security: bool = True
+    empty_verify_when_verified: Literal["counter", "ok"] = "counter"
+    format_violation: Literal["wrong_value", "wrong_data"] = "wrong_value"
+    le_too_short: Literal["6Cxx", "truncate"] = "6Cxx"
+    read_past_end: Literal["ok", "end_of_file_warning"] = "ok"
+    logical_channels: int = Field(default=1, ge=1, le=20)
+    ef_fcp: Literal["minimal", "none"] = "minimal"
+    """SELECT EF with P2 = 00/04: ``minimal`` FCP (62 { 80 size, 82 descriptor, 83 FID, 88 SFI }) or none."""
+
+
+class DataObjectSpec(_Model):
+    """A GET DATA object; ``scope = "mf"`` answers only while no application is selected."""
+
+    tag: HexBytes
+    label: str
+    content: ContentSpec
+    scope: Literal["mf", "any"] = "mf"
+
+
+class StatusCommandSpec(_Model):
+    """A command the card answers with a fixed status word (observed, not modelled further)."""
+
+    cla: Byte
+    ins: Byte
+    sw: HexBytes
+    label: str
+    applets: list[str] = Field(default=[], description="where it answers so; empty = everywhere")
+
+    @model_validator(mode="after")
+    def _two_bytes(self) -> Self:
+        if len(self.sw) != 2:
+            raise ValueError(f"a status word is 2 bytes, got {len(self.sw)}")
+        return self
+
+
+class PersonalisationSpec(_Model):
+    """Choices the record builders make where sources conflict (passed to ``records.RecordOptions``)."""
+
+    attributes_length_form: Literal["short", "long"] = "short"
+    token_label: str = "JPKIAPICCTOKEN2"
+
+    def options(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class ProfileInfo(_Model):
+    name: str
+    description: str
+
+
+class Profile(_Model):
+    profile: ProfileInfo
+    atr: AtrSpec
+    behaviour: BehaviourSpec = BehaviourSpec()
+    personalisation: PersonalisationSpec = PersonalisationSpec()
+    applets: list[AppletSpec]
+    data_objects: list[DataObjectSpec] = []
+    status_commands: list[StatusCommandSpec] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        ids = {a.id for a in self.applets}
+        for command in self.status_commands:
+            if missing := set(command.applets) - ids:
+                raise ValueError(
+                    f"status command {command.label!r} names unknown applet(s) {sorted(missing)}"
+                )
+        for what, values in (
+            ("applet id", [a.id for a in self.applets]),
+            ("AID", [a.aid for a in self.applets]),
+        ):
+            if len(set(values)) != len(values):
+                raise ValueError(f"{what} used twice")
+        if sum(a.default for a in self.applets) > 1:
+            raise ValueError("more than one default applet")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+
+def resolve_sfi(sfi: SfiSpec, fid: int) -> int | None:
+    """``auto``: the FID's low byte when the FID is 0001–001E (as on today's card), else none."""
+    if sfi == "none":
+        return None
+    if sfi == "auto":
+        return fid if 0x0001 <= fid <= 0x001E else None
+    if not 1 <= sfi <= 30:
+        raise ValueError(f"an SFI is 1..30, got {sfi}")
+    return sfi
+
+
+def parse_profile(text: str, source: str) -> Profile:
+    """Validate a profile's TOML ``text``; ``source`` names it in errors."""
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(describe_validation_error(source, "profile", exc)) from None
+
+
+def list_profiles() -> list[str]:
+    """Names of the profiles shipped in ``profiles/``."""
+    root = resources.files("mynacard.profiles")
+    return sorted(p.name.removesuffix(".toml") for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """A shipped profile by name (``legacy-2016``) or a TOML file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ProfileError(f"{path}: no such profile file")
+        return parse_profile(path.read_text(encoding="utf-8"), str(path))
+    resource = resources.files("mynacard.profiles").joinpath(f"{name_or_path}.toml")
+    if not resource.is_file():
+        known = ", ".join(list_profiles()) or "none"
+        raise ProfileError(f"unknown profile {str(name_or_path)!r} (shipped: {known})")
+    return parse_profile(resource.read_text(encoding="utf-8"), f"profiles/{name_or_path}.toml")

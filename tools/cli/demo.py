@@ -1,0 +1,91 @@
+"""``mynacard demo``: personalise a card in a temporary directory and run a JPKI flow on the virtual reader.
+
+The flow is what a terminal does for 利用者証明 (user authentication): select the JPKI-AP, read the
+user-authentication certificate, check the PIN counter, verify the PIN, sign, and check the signature
+with the certificate's public key. Every exchange is printed as a trace, with the PIN masked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from mynacard.apdu.applets.jpki import AUTH_CERTIFICATE, AUTH_KEY, AUTH_PIN, JpkiSession
+from mynacard.apdu.applets.text import TextSession
+from mynacard.apdu.readers.virtual import VirtualReader
+from mynacard.apdu.trace import Exchange
+from mynacard.emulator.issuance.personalise import open_card
+
+MESSAGE = "mynacard demo: 利用者証明のテスト".encode()
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "demo", help="run a short JPKI flow against a fresh card on the virtual reader"
+    )
+    parser.add_argument("--profile", default="legacy-2016", help="card profile (default: legacy-2016)")
+    parser.add_argument("--persona", default="default", help="TEST persona (default: default)")
+    parser.add_argument("--state", type=Path, help="keep the card in this directory (default: a temp dir)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.state is not None:
+        return _demo(args.profile, args.persona, args.state)
+    with tempfile.TemporaryDirectory(prefix="mynacard-demo-") as tmp:
+        return _demo(args.profile, args.persona, Path(tmp) / "card")
+
+
+def _demo(profile: str, persona_id: str, state: Path) -> int:
+    from mynacard.emulator.issuance.personas import load_persona
+
+    persona = load_persona(persona_id)
+    print(f"personalising a {profile} card for TEST persona {persona.id!r} in {state} …")
+    card = open_card(profile, persona_id, state)
+    reader = VirtualReader(card)
+    reader.add_observer(_print_exchange)
+    atr = reader.power_on()
+    print(f"ATR {atr.hex(' ').upper()}\n")
+    client = JpkiSession(reader)
+    client.select()
+    certificate = x509.load_der_x509_certificate(client.read_certificate(AUTH_CERTIFICATE))
+    print(f"# user-authentication certificate: {certificate.subject.rfc4514_string()}")
+    print(f"# PIN tries left: {client.tries_left(AUTH_PIN)}")
+    client.verify(AUTH_PIN, persona.auth_pin)
+    signature = client.sign_sha256(AUTH_KEY, MESSAGE)
+    public_key = certificate.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    public_key.verify(signature, MESSAGE, padding.PKCS1v15(), hashes.SHA256())
+    print("# signature verified with the certificate's public key: OK\n")
+    _read_basic_attributes(reader, persona.text_pin)
+    reader.close()
+    return 0
+
+
+def _read_basic_attributes(reader: VirtualReader, pin: str) -> None:
+    """券面事項入力補助AP: verify its PIN, read 基本4情報 (EF 0002) and decode it with the DF 21 table."""
+    text = TextSession(reader)
+    text.select()
+    attributes = text.read_basic_attributes(pin)
+    print(f"# 基本4情報: 氏名 {attributes.name} / 住所 {attributes.address}")
+    print(f"#           生年月日 {attributes.birth_date} / 性別 {attributes.sex} (JIS X 0303)")
+
+
+def _print_exchange(exchange: Exchange) -> None:
+    print(f"> {_shorten(exchange.command_text())}")
+    data, sw = exchange.response[:-2], exchange.response[-2:]
+    shown = _shorten(data.hex(" ").upper()) + "  " if data else ""
+    print(f"< {shown}{Exchange(b'', sw).response_text()}")
+
+
+def _shorten(text: str, limit: int = 32) -> str:
+    """At most ``limit`` bytes of hex, then how many there were."""
+    count = (len(text) + 1) // 3
+    return text if count <= limit else f"{text[: limit * 3 - 1]} … ({count} bytes)"

@@ -1,0 +1,75 @@
+"""``mynacard emulate``: run a card on a vpcd slot, so every PC/SC application on the machine sees it.
+
+pcscd must be running with vsmartcard's vpcd driver (Debian: ``pcscd``, ``vsmartcard-vpcd``); the card
+connects to vpcd and reconnects by itself when pcscd restarts. SIGINT or SIGTERM stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from mynacard.apdu.readers.vpcd import PORT_BASE, VpcdBridge, reader_name, serve_until_signalled
+from mynacard.apdu.trace import TRAFFIC
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``emulate`` on the CLI's subparsers; ``args.func(args)`` runs it and returns the exit code."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "emulate",
+        help="run a card on vsmartcard's vpcd (pcscd), until Ctrl-C",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--profile", default="legacy-2016", help="card profile (default: %(default)s)")
+    parser.add_argument("--persona", default="default", help="test cardholder (default: %(default)s)")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        required=True,
+        help="card state directory: personalised when empty, reopened otherwise",
+    )
+    parser.add_argument("--slot", type=int, default=0, help="vpcd slot; port = port base + slot (default: 0)")
+    parser.add_argument("--host", default="127.0.0.1", help="where vpcd listens (default: %(default)s)")
+    parser.add_argument(
+        "--port-base", type=int, default=PORT_BASE, help="vpcd's slot-0 port (default: %(default)s)"
+    )
+    parser.add_argument(
+        "-v", "--traffic", action="store_true", help="log every APDU exchange (PINs masked) to stderr"
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def configure_logging(traffic: bool) -> None:
+    """Connection events always; APDU traffic (level TRAFFIC, below DEBUG) only when asked."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    vpcd_log = logging.getLogger("mynacard.apdu.readers.vpcd")
+    vpcd_log.addHandler(handler)
+    vpcd_log.setLevel(TRAFFIC if traffic else logging.INFO)
+    logging.getLogger("mynacard.emulator").addHandler(handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open (or personalise) the card, serve it on vpcd until a signal. Returns the exit code."""
+    from mynacard.emulator.issuance.personalise import open_card
+
+    configure_logging(args.traffic)
+    try:
+        card = open_card(args.profile, args.persona, args.state)
+    except (OSError, ValueError) as exc:
+        print(f"mynacard emulate: cannot open the card in {args.state}: {exc}", file=sys.stderr)
+        return 2
+    bridge = VpcdBridge(card, slot=args.slot, host=args.host, port_base=args.port_base)
+    host, port = bridge.address
+    print(
+        f"card {args.state} ({card.atr.hex(' ').upper()}) on vpcd {host}:{port}; "
+        f"PC/SC reader: {reader_name(args.slot)}",
+        flush=True,
+    )
+    serve_until_signalled([bridge])
+    return 0

@@ -1,0 +1,265 @@
+"""The ``mynacard`` pytest plugin: ``--reader``, ``--allow-destructive`` and the fixtures the suites use.
+
+Registered through the ``pytest11`` entry point, so any project with mynacard installed gets it:
+
+* ``--reader virtual`` (default: the in-process ``VirtualReader``) or ``--reader pcsc:NAME`` (a PC/SC
+  reader by name or unique prefix: a real one, or a vpcd slot such as ``Virtual PCD 00 00``, which the
+  plugin serves itself through pcscd + vpcd);
+* ``--allow-destructive``: tests marked ``destructive`` (they use up tries or change PINs) run on a real
+  card only with it; on the virtual reader and on vpcd slots every test gets a fresh card anyway;
+* fixtures: ``reader`` (the default card in the chosen reader), ``reader_for(card)``, ``card``,
+  ``make_card(profile=..., persona=...)``, ``card_state_factory``, ``card_templates``, ``test_pki``,
+  ``shared_reader`` (a module-wide card for read-only tests), ``pcsc_stack`` and ``pcsc_reader_for``.
+
+A missing pcscd, vpcd, pyscard or OpenSC skips the test with the reason, except in CI (``CI=true``), where it
+fails: CI must run the PC/SC tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from mynacard.apdu.readers.base import Reader, SoftCard
+from mynacard.apdu.readers.virtual import VirtualReader
+from mynacard.emulator.card import Card
+from mynacard.emulator.issuance.personalise import open_card
+from mynacard.emulator.issuance.pki import TestPki
+from mynacard.emulator.store.loading import load_card
+from mynacard.emulator.store.state import StateStore
+from mynacard.tools.harness.pcsc import PcscSetupError, PcscStack, vpcd_slot_of
+
+pytest.register_assert_rewrite("mynacard.tools.harness.suites.helpers")
+
+CardFactory = Callable[..., Card]
+PcscReaderFactory = Callable[[SoftCard], Reader]
+
+MARKERS = (
+    "destructive: uses up tries or changes reference data (refused on real cards unless allowed)",
+    "pcsc: needs pcscd, vpcd and pyscard",
+    "opensc: needs OpenSC tools talking to the emulator through pcscd",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mynacard", "mynacard reader test harness")
+    group.addoption(
+        "--reader",
+        default="virtual",
+        help="reader for the conformance suites: 'virtual' (in process) or 'pcsc:NAME' (a PC/SC reader)",
+    )
+    group.addoption(
+        "--allow-destructive",
+        action="store_true",
+        help="run tests that use up tries or change PINs on a real card (never needed for virtual or vpcd)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    option = reader_option(config)
+    if option != "virtual" and not option.startswith("pcsc:"):
+        raise pytest.UsageError(f"--reader {option!r}: expected 'virtual' or 'pcsc:NAME'")
+
+
+def reader_option(config: pytest.Config) -> str:
+    return str(config.getoption("--reader", default="virtual"))
+
+
+def pcsc_target(config: pytest.Config) -> str | None:
+    """The reader name of ``--reader pcsc:NAME``, or None for other readers."""
+    option = reader_option(config)
+    return option.removeprefix("pcsc:") if option.startswith("pcsc:") else None
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip with ``reason``; in CI fail instead, because CI must run the PC/SC tests."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: PC/SC tests must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_tools(*names: str) -> dict[str, str]:
+    """Paths of command-line tools (e.g. OpenSC's); skip, or fail in CI, when one is missing."""
+    found = {name: shutil.which(name) for name in names}
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        unavailable(f"missing tools: {', '.join(missing)} (Debian package opensc)")
+    return {name: path for name, path in found.items() if path is not None}
+
+
+# -- cards --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def test_pki() -> TestPki:
+    """One TEST PKI for the whole session (its six RSA keys take about half a second)."""
+    return TestPki.create()
+
+
+@pytest.fixture(scope="session")
+def card_templates(tmp_path_factory: pytest.TempPathFactory, test_pki: TestPki) -> Callable[[str, str], Path]:
+    """Personalise each (profile, persona) once; tests get copies of the state directory."""
+    made: dict[tuple[str, str], Path] = {}
+
+    def template(profile: str, persona: str) -> Path:
+        if (profile, persona) not in made:
+            directory = tmp_path_factory.mktemp("template") / "card"
+            open_card(profile, persona, directory, pki=test_pki)
+            made[(profile, persona)] = directory
+        return made[(profile, persona)]
+
+    return template
+
+
+@pytest.fixture
+def card_state_factory(card_templates: Callable[[str, str], Path], tmp_path: Path) -> Callable[..., Path]:
+    """A fresh copy of a personalised card's state directory for this test."""
+    counter = iter(range(1000))
+
+    def make(profile: str = "legacy-2016", persona: str = "default") -> Path:
+        target = tmp_path / f"card{next(counter)}"
+        shutil.copytree(card_templates(profile, persona), target)
+        return target
+
+    return make
+
+
+@pytest.fixture
+def make_card(card_state_factory: Callable[..., Path]) -> CardFactory:
+    """``make_card(profile=..., persona=...)``: a fresh, unpowered card of its own."""
+
+    def make(profile: str = "legacy-2016", persona: str = "default") -> Card:
+        return load_card(StateStore(card_state_factory(profile, persona)))
+
+    return make
+
+
+@pytest.fixture
+def card(make_card: CardFactory) -> Card:
+    """A fresh legacy-2016 card of the default TEST persona."""
+    return make_card()
+
+
+# -- readers ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reader_for(request: pytest.FixtureRequest) -> Iterator[Callable[[Card], Reader]]:
+    """``reader_for(card)``: that card in the reader chosen by ``--reader``, powered and connected."""
+    option = reader_option(request.config)
+    _refuse_destructive_on_real_cards(request, option)
+    opened: list[Reader] = []
+
+    def connect(card: Card) -> Reader:
+        if option == "virtual":
+            reader: Reader = VirtualReader(card)
+            reader.power_on()
+        else:
+            reader = request.getfixturevalue("pcsc_reader_for")(card)
+        opened.append(reader)
+        return reader
+
+    yield connect
+    for reader in opened:
+        reader.close()
+
+
+def _refuse_destructive_on_real_cards(request: pytest.FixtureRequest, option: str) -> None:
+    """A destructive test could block a real card's PIN for good: it runs there only when asked to."""
+    real_card = option.startswith("pcsc:") and vpcd_slot_of(option.removeprefix("pcsc:")) is None
+    destructive = request.node.get_closest_marker("destructive") is not None
+    if real_card and destructive and not request.config.getoption("--allow-destructive"):
+        pytest.skip(f"destructive test refused on the real card in {option}; pass --allow-destructive")
+
+
+@pytest.fixture
+def reader(reader_for: Callable[[Card], Reader], card: Card) -> Reader:
+    """The default card in the reader chosen by ``--reader``."""
+    return reader_for(card)
+
+
+# Opening a card parses its RSA keys (~0.2 s), so tests that change no persistent state (no wrong VERIFY,
+# no CHANGE REFERENCE DATA) share one card per module. Every test still gets a freshly powered card from
+# ``reader_for``, and the teardown checks that the test left both JPKI retry counters full.
+
+
+@pytest.fixture(scope="module")
+def shared_card(card_templates: Callable[[str, str], Path], tmp_path_factory: pytest.TempPathFactory) -> Card:
+    directory = tmp_path_factory.mktemp("shared") / "card"
+    shutil.copytree(card_templates("legacy-2016", "default"), directory)
+    return load_card(StateStore(directory))
+
+
+@pytest.fixture
+def shared_reader(reader_for: Callable[[Card], Reader], shared_card: Card) -> Iterator[Reader]:
+    """The module's shared card in the reader chosen by ``--reader``, powered afresh for this test."""
+    from mynacard.apdu.applets.jpki import AUTH_PIN, JPKI_AID, SIGN_PASSWORD
+
+    reader = reader_for(shared_card)
+    yield reader
+    reader.transmit(bytes((0x00, 0xA4, 0x04, 0x0C, len(JPKI_AID))) + JPKI_AID)
+    for fid, full in ((AUTH_PIN, 0x63C3), (SIGN_PASSWORD, 0x63C5)):
+        assert reader.transmit(bytes((0x00, 0x20, 0x00, 0x80 | fid))).sw == full, (
+            "a read-only test used a try"
+        )
+
+
+# -- PC/SC ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pcsc_stack(request: pytest.FixtureRequest) -> Iterator[PcscStack]:
+    """pcscd + vpcd + a bridge on the ``--reader`` vpcd slot (slot 0 when ``--reader`` names no vpcd slot)."""
+    target = pcsc_target(request.config)
+    slot = vpcd_slot_of(target) if target else None
+    stack = PcscStack(slot or 0)
+    try:
+        stack.start()
+    except PcscSetupError as exc:
+        reason = f"PC/SC stack: {exc}"
+        if stack.daemon.owned:
+            reason += f"\npcscd log (tail):\n{stack.daemon.log_text()}"
+        stack.close()
+        unavailable(reason)
+    yield stack
+    stack.close()
+
+
+@pytest.fixture
+def pcsc_reader_for(request: pytest.FixtureRequest) -> Iterator[PcscReaderFactory]:
+    """``pcsc_reader_for(card)``: a connected ``PcscReader`` on the ``--reader pcsc:NAME`` reader.
+
+    A vpcd reader gets ``card`` inserted first (fresh per test, no restart); a real reader ignores ``card``.
+    Readers are closed (card unpowered) after the test.
+    """
+    from mynacard.apdu.readers.pcsc import PcscReader
+    from mynacard.apdu.readers.vpcd import reader_name
+
+    target = pcsc_target(request.config) or reader_name(0)
+    opened: list[PcscReader] = []
+
+    def connect(card: SoftCard) -> PcscReader:
+        name = target
+        if vpcd_slot_of(target) is not None:
+            stack: PcscStack = request.getfixturevalue("pcsc_stack")
+            stack.insert(card)
+            name = stack.reader_name
+        reader = PcscReader(name)
+        opened.append(reader)
+        reader.power_on()
+        return reader
+
+    yield connect
+    for reader in opened:
+        reader.close()
