@@ -2,49 +2,27 @@
 
 ``Card.process`` takes command bytes and always returns response bytes: malformed input gets the status
 word the standard names, a handler's ``CardError`` its status word, and an internal bug ``6F 00`` with a
-logged traceback, after which the card keeps serving. Le truncation, ``61xx`` and ``6Cxx`` are applied
-in one place, ``_finish``.
+logged traceback, after which the card keeps serving. Every answer, whatever produced it, leaves through
+one method, ``_respond``: it applies Ne, ``61xx`` and ``6Cxx`` to data, and is where secure messaging wraps.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from mynacard.apdu.command import ApduFormatError, ClassByte, CommandApdu, SecureMessaging
 from mynacard.apdu.status import SW
 from mynacard.emulator.channel import Channel
+from mynacard.emulator.commands.table import Handler, InsTable
+from mynacard.emulator.context import ResponseRemainder
 from mynacard.emulator.errors import CardError
-from mynacard.emulator.filesystem import FileSystem
+from mynacard.emulator.filesystem import DataObject, FileSystem
 from mynacard.profiles.schema import BehaviourSpec
 
 log = logging.getLogger(__name__)
 
-_OK = b"\x90\x00"
-_NO_PRECISE_DIAGNOSIS = SW.NO_PRECISE_DIAGNOSIS.bytes
-
-Handler = Callable[["Card", Channel, CommandApdu], bytes]
-
-
-@dataclass(frozen=True, slots=True)
-class StatusCommand:
-    """A command answered only with a status word, in the listed applets (empty = everywhere)."""
-
-    proprietary: bool
-    ins: int
-    sw: int
-    applets: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class DataObject:
-    """A GET DATA object (データオブジェクト); ``mf_only`` answers only at MF level."""
-
-    tag: int
-    label: str
-    value: bytes
-    mf_only: bool
+_GET_RESPONSE = 0xC0
 
 
 class Card:
@@ -56,19 +34,29 @@ class Card:
         atr: bytes,
         filesystem: FileSystem,
         behaviour: BehaviourSpec,
+        table: InsTable,
         data_objects: list[DataObject] | None = None,
-        status_commands: list[StatusCommand] | None = None,
     ) -> None:
-        from mynacard.emulator.commands import handler_table
-
         self.name = name
         self._atr = atr
-        self.filesystem = filesystem
-        self.behaviour = behaviour
-        self.data_objects = {d.tag: d for d in data_objects or []}
-        self.handlers: dict[tuple[bool, int], Handler] = handler_table(behaviour, status_commands or [])
+        self._filesystem = filesystem
+        self._behaviour = behaviour
+        self._data_objects = {d.tag: d for d in data_objects or []}
+        self.table = table
         self._channels: list[Channel | None] = []
         self._powered = False
+
+    @property
+    def filesystem(self) -> FileSystem:
+        return self._filesystem
+
+    @property
+    def behaviour(self) -> BehaviourSpec:
+        return self._behaviour
+
+    @property
+    def data_objects(self) -> Mapping[int, DataObject]:
+        return self._data_objects
 
     # --- power -----------------------------------------------------------------------------------------
 
@@ -115,25 +103,27 @@ class Card:
         """One command APDU in, one response APDU out; never raises."""
         if not self._powered:
             log.warning("command received while the card is not powered")
-            return _NO_PRECISE_DIAGNOSIS
+            return self._respond(None, None, b"", SW.NO_PRECISE_DIAGNOSIS)
         try:
             return self._process(command)
         except Exception:
             log.exception("internal error while processing %s", command[:4].hex(" ").upper())
-            return _NO_PRECISE_DIAGNOSIS
+            return self._respond(None, None, b"", SW.NO_PRECISE_DIAGNOSIS)
 
     def _process(self, raw: bytes) -> bytes:
+        channel: Channel | None = None
+        cmd: CommandApdu | None = None
         try:
             cmd = CommandApdu.from_bytes(raw)
             channel = self._channel_for(cmd.cla)
-            handler = self._handler_for(cmd)
-            if cmd.ins != 0xC0:
+            handler = self._handler_for(channel, cmd)
+            if cmd.ins != _GET_RESPONSE:
                 channel.pending = b""
-            return self._finish(channel, cmd, handler(self, channel, cmd))
+            return self._respond(channel, cmd, handler(self, channel, cmd), SW.OK)
         except ApduFormatError as exc:
-            return exc.sw.to_bytes(2, "big")
+            return self._respond(None, None, b"", exc.sw)
         except CardError as exc:
-            return exc.data + exc.sw.to_bytes(2, "big")
+            return self._respond(channel, cmd, exc.data, exc.sw)
 
     def _channel_for(self, cla: int) -> Channel:
         if cla == 0x00 or cla == 0x80:  # the basic channel, no SM, no chaining: the common case
@@ -152,27 +142,46 @@ class Card:
             )
         return channel
 
-    def _handler_for(self, cmd: CommandApdu) -> Handler:
-        proprietary = bool(cmd.cla & 0x80)
-        handler = self.handlers.get((proprietary, cmd.ins))
+    def _handler_for(self, channel: Channel, cmd: CommandApdu) -> Handler:
+        key = (bool(cmd.cla & 0x80), cmd.ins)
+        handler = self.table.handler(channel.applet.id if channel.applet else None, key)
         if handler is not None:
             return handler
-        if (not proprietary, cmd.ins) in self.handlers:
+        if self.table.defines((not key[0], cmd.ins)):
             raise CardError(SW.CLA_NOT_SUPPORTED, f"INS {cmd.ins:02X} is not defined for CLA {cmd.cla:02X}")
         raise CardError(SW.INS_NOT_SUPPORTED, f"INS {cmd.ins:02X} is not supported")
 
-    def _finish(self, channel: Channel, cmd: CommandApdu, data: bytes) -> bytes:
-        """Apply Ne to a handler's data: ``61xx`` when Le was absent, ``6Cxx`` (or truncation) when short."""
+    # --- the one exit ----------------------------------------------------------------------------------
+
+    def _respond(self, channel: Channel | None, cmd: CommandApdu | None, data: bytes, sw: int) -> bytes:
+        """Every answer leaves here: data with ``90 00`` gets Ne applied; any other status word goes as is."""
+        if sw == SW.OK and channel is not None and cmd is not None:
+            try:
+                data, sw = self._apply_ne(channel, cmd, data)
+            except CardError as exc:
+                data, sw = exc.data, exc.sw
+        return data + sw.to_bytes(2, "big")
+
+    def _apply_ne(self, channel: Channel, cmd: CommandApdu, data: bytes) -> tuple[bytes, int]:
+        """``61xx`` when Le was absent, ``6Cxx`` (or truncation) when it was short; GET RESPONSE goes on."""
+        if isinstance(data, ResponseRemainder):
+            chunk, channel.pending = bytes(data[: cmd.ne]), bytes(data[cmd.ne :])
+            return chunk, _more_data(len(channel.pending)) if channel.pending else SW.OK
         if not data:
-            return _OK
+            return b"", SW.OK
         n = len(data)
         if cmd.ne == 0:
             channel.pending = data
-            return bytes((0x61, n & 0xFF if n < 256 else 0))
+            return b"", _more_data(n)
         if n > cmd.ne:
             if not cmd.extended and n > 256:
                 raise CardError(SW.WRONG_LENGTH, f"{n} bytes need an extended Le")
             if self.behaviour.le_too_short == "6Cxx":
-                return bytes((0x6C, n & 0xFF))
+                return b"", 0x6C00 | (n & 0xFF)
             data = data[: cmd.ne]
-        return data + _OK
+        return data, SW.OK
+
+
+def _more_data(n: int) -> int:
+    """``61 xx``: xx bytes still available (``00`` for 256 or more)."""
+    return 0x6100 | (n if n < 256 else 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mynacard.emulator.filesystem import Applet, Node
+from mynacard.emulator.security import SecurityState
 
 
 @dataclass(slots=True)
@@ -13,13 +14,9 @@ class Channel:
 
     applet: Applet | None = None
     ef: Node | None = None
-    verified: set[str] = field(default_factory=set)
+    security: SecurityState = field(default_factory=SecurityState)
     pending: bytes = b""
     challenge: bytes = b""
-
-    def forget_applet_security(self, applet: Applet) -> None:
-        prefix = applet.id + "/"
-        self.verified = {k for k in self.verified if not k.startswith(prefix)}
 
     @property
     def at_mf_level(self) -> bool:

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from mynacard.apdu.status import SW
 from mynacard.emulator.errors import CardError
-from mynacard.emulator.security import AccessRule, CredentialVerified
+from mynacard.emulator.security import AccessRule, CredentialRef, CredentialVerified
 
 
 class CredentialKind(StrEnum):
@@ -103,10 +103,10 @@ class Credential:
         "fid",
         "format",
         "id",
-        "key",
         "kind",
         "label",
         "max_tries",
+        "ref",
         "sfi",
         "state",
     )
@@ -127,8 +127,8 @@ class Credential:
         change: AccessRule | None = None,
     ) -> None:
         self.id = id
-        self.key = f"{applet}/{id}"
-        self.change = change or AccessRule(CredentialVerified(self.key))
+        self.ref = CredentialRef(applet, id)
+        self.change = change or AccessRule(CredentialVerified(self.ref))
         """Who may CHANGE REFERENCE DATA with P1 = 01; by default the credential itself, verified."""
         self.fid, self.sfi, self.label, self.kind, self.format = fid, sfi, label, kind, format
         self.max_tries = max_tries

@@ -63,6 +63,16 @@ class Key:
 Node = TransparentEF | RecordEF | InternalEF | Credential | Key
 
 
+@dataclass(frozen=True, slots=True)
+class DataObject:
+    """A GET DATA object (データオブジェクト); ``mf_only`` answers only at MF level."""
+
+    tag: int
+    label: str
+    value: bytes
+    mf_only: bool
+
+
 @dataclass(slots=True)
 class Applet:
     """An application DF (AP) selected by its DF name (AID)."""

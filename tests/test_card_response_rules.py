@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from mynacard.apdu.readers.base import NoCardError, ReaderError
 from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.emulator.card import Card
+from mynacard.emulator.commands.table import InsTable
 from mynacard.tools.harness.suites.helpers import AUTH_PIN, JPKI_AID, SIGN_PASSWORD, sha256_digest_info
 
 MESSAGE = b"response rules"
@@ -267,7 +268,7 @@ def test_an_internal_error_is_6f_00_logged_and_the_card_keeps_serving(
     def broken(*_: object) -> bytes:
         raise RuntimeError("handler bug")
 
-    card.handlers[(False, 0x84)] = broken
+    card.table = InsTable({**card.table.base, (False, 0x84): broken}, card.table.overrides)
     card.power_on()
     with caplog.at_level(logging.ERROR, logger="mynacard.emulator.card"):
         assert card.process(h("00 84 00 00 08")) == h("6F 00")

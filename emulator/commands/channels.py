@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.status import SW
 from mynacard.emulator.channel import Channel
 from mynacard.emulator.commands.common import require_le, require_no_data, require_p1p2
+from mynacard.emulator.context import CardContext, ResponseRemainder
 from mynacard.emulator.errors import CardError
 
-if TYPE_CHECKING:
-    from mynacard.emulator.card import Card
 
-
-def get_response(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
-    """Up to Ne bytes of the response announced by ``61 xx``; ``61 xx`` again while more remain."""
+def get_response(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
+    """The response announced by ``61 xx``; the card's one exit gives Ne bytes and ``61 xx`` for the rest."""
     require_p1p2(cmd, 0x00, 0x00)
     require_no_data(cmd)
     require_le(cmd)
     if not channel.pending:
         raise CardError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, "no response data pending")
-    chunk, rest = channel.pending[: cmd.ne], channel.pending[cmd.ne :]
-    channel.pending = rest
-    if rest:
-        raise CardError(0x6100 | (len(rest) if len(rest) < 256 else 0), "more data", data=chunk)
-    return chunk
+    remainder, channel.pending = ResponseRemainder(channel.pending), b""
+    return remainder
 
 
-def manage_channel(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def manage_channel(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """P1 = 00 opens (P2 = 00: the card picks and answers the number), P1 = 80 closes channel P2."""
     require_no_data(cmd)
     channels = card.behaviour.logical_channels

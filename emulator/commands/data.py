@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.status import SW
 from mynacard.emulator.channel import Channel
 from mynacard.emulator.commands.common import require_le, require_no_data
+from mynacard.emulator.context import CardContext
 from mynacard.emulator.errors import CardError
 
-if TYPE_CHECKING:
-    from mynacard.emulator.card import Card
 
-
-def get_data(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def get_data(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """P1-P2 is the tag (``00 42``, ``5F 51``); a missing object, or one out of scope, is ``6A 88``."""
     require_no_data(cmd)
     require_le(cmd)

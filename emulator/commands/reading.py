@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.status import SW
 from mynacard.emulator.channel import Channel
 from mynacard.emulator.commands.common import current_ef, node_by_sfi, require_le, require_no_data
+from mynacard.emulator.context import CardContext
 from mynacard.emulator.errors import CardError
 from mynacard.emulator.filesystem import Node, RecordEF, TransparentEF
 from mynacard.emulator.security import check_access
 
-if TYPE_CHECKING:
-    from mynacard.emulator.card import Card
 
-
-def read_binary(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def read_binary(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """P1 b8=0: 15-bit offset in the current EF; P1 = 100x xxxx: SFI in P1, 8-bit offset in P2."""
     require_no_data(cmd)
     require_le(cmd)
@@ -27,7 +23,7 @@ def read_binary(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     else:
         node, offset = current_ef(channel), (cmd.p1 << 8) | cmd.p2
     ef = _transparent(node)
-    check_access(ef.read, channel.verified, False)
+    check_access(ef.read, channel.security)
     content = ef.content
     if offset >= len(content):
         raise CardError(SW.WRONG_P1_P2, f"offset {offset} is at or past the end ({len(content)} bytes)")
@@ -47,7 +43,7 @@ _ONE_RECORD = 0b100
 _FROM_RECORD_TO_LAST = 0b101
 
 
-def read_record(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def read_record(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """P1 = record number; P2 = SFI << 3 | 100 (that record) or 101 (that record to the last)."""
     require_no_data(cmd)
     require_le(cmd)
@@ -57,7 +53,7 @@ def read_record(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     node = node_by_sfi(channel, sfi) if sfi else current_ef(channel)
     if not isinstance(node, RecordEF):
         raise CardError(SW.COMMAND_INCOMPATIBLE_WITH_FILE, "not a record EF")
-    check_access(node.read, channel.verified, False)
+    check_access(node.read, channel.security)
     if not 1 <= cmd.p1 <= len(node.records):
         raise CardError(SW.RECORD_NOT_FOUND, f"no record {cmd.p1}")
     if mode == _ONE_RECORD:

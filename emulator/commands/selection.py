@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.status import SW
 from mynacard.apdu.tlv import ber_encode
 from mynacard.emulator.channel import Channel
+from mynacard.emulator.context import CardContext
 from mynacard.emulator.errors import CardError
 from mynacard.emulator.filesystem import Applet, Node, RecordEF, TransparentEF
-
-if TYPE_CHECKING:
-    from mynacard.emulator.card import Card
 
 MF_FID = 0x3F00
 _NO_RESPONSE_DATA = 0x0C
 _OCCURRENCE_FIRST, _OCCURRENCE_NEXT = 0x00, 0x02
 
 
-def select(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def select(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     if cmd.p1 == 0x04:
         return _select_df_name(card, channel, cmd)
     if cmd.p1 == 0x02:
@@ -37,7 +33,7 @@ def _response_kind(p2: int) -> int:
     return kind
 
 
-def _select_df_name(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def _select_df_name(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     kind = _response_kind(cmd.p2)
     occurrence = cmd.p2 & 0x03
     if occurrence not in (_OCCURRENCE_FIRST, _OCCURRENCE_NEXT):
@@ -54,7 +50,7 @@ def _select_df_name(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
 
 def _enter(channel: Channel, applet: Applet) -> None:
     if applet.select_clears_security:
-        channel.forget_applet_security(applet)
+        channel.security.forget_applet(applet.id)
     channel.applet = applet
     channel.ef = None
 
@@ -66,7 +62,7 @@ def fci(applet: Applet) -> bytes:
     return ber_encode(0x6F, ber_encode(0x84, applet.aid))
 
 
-def _select_ef(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def _select_ef(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     kind = _response_kind(cmd.p2)
     if len(cmd.data) != 2:
         raise CardError(SW.WRONG_LENGTH, "a file identifier is 2 bytes")
@@ -82,7 +78,7 @@ def _select_ef(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     return fcp(node)
 
 
-def _select_mf_or_ef(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def _select_mf_or_ef(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """``00 A4 00 00``: no MF here; with an application selected it is accepted and changes nothing."""
     if not cmd.data:
         _response_kind(cmd.p2)

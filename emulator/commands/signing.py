@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -12,13 +11,11 @@ from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.status import SW
 from mynacard.emulator.channel import Channel
 from mynacard.emulator.commands.common import current_applet, require_le, require_no_data, require_p1p2
+from mynacard.emulator.context import CardContext
 from mynacard.emulator.crypto import ecdsa_sign_prehashed, ecdsa_sign_raw, rsa_sign_scheme
 from mynacard.emulator.errors import CardError
 from mynacard.emulator.filesystem import Key
 from mynacard.emulator.security import check_access
-
-if TYPE_CHECKING:
-    from mynacard.emulator.card import Card
 
 
 def key_for(channel: Channel, p2: int) -> Key:
@@ -42,14 +39,14 @@ def key_for(channel: Channel, p2: int) -> Key:
     return node
 
 
-def compute_digital_signature(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def compute_digital_signature(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """署名: the host sends what is to be signed (a DigestInfo for P1 = 00) and the card signs it."""
     key = key_for(channel, cmd.p2)
     if key.sign is None:
         raise CardError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, f"{key.id} does not sign")
     if cmd.p1 not in key.sign_schemes:
         raise CardError(SW.INCORRECT_P1_P2, f"signature scheme P1={cmd.p1:02X} is not supported")
-    check_access(key.sign, channel.verified, False)
+    check_access(key.sign, channel.security)
     if not cmd.data:
         raise CardError(SW.WRONG_LENGTH, "nothing to sign")
     private = key.private_key
@@ -58,14 +55,14 @@ def compute_digital_signature(card: Card, channel: Channel, cmd: CommandApdu) ->
     return ecdsa_sign_prehashed(private, cmd.data)
 
 
-def internal_authenticate(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def internal_authenticate(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """内部認証: the card signs the terminal's challenge with a key that proves it is genuine."""
     if cmd.p1 != 0x00:
         raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00")
     key = key_for(channel, cmd.p2)
     if key.internal_authenticate is None:
         raise CardError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, f"{key.id} is not an authentication key")
-    check_access(key.internal_authenticate, channel.verified, False)
+    check_access(key.internal_authenticate, channel.security)
     if not 1 <= len(cmd.data) <= 255:
         raise CardError(SW.WRONG_LENGTH, "the challenge is 1..255 bytes")
     private = key.private_key
@@ -75,7 +72,7 @@ def internal_authenticate(card: Card, channel: Channel, cmd: CommandApdu) -> byt
     return ecdsa_sign_raw(private, cmd.data, hashes.SHA384())
 
 
-def get_challenge(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def get_challenge(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """Exactly Ne random bytes, 1..256; the extended form is refused (``69 85``) as on today's card."""
     require_p1p2(cmd, 0x00, 0x00)
     require_no_data(cmd)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mynacard.apdu.command import Case, CommandApdu
 from mynacard.apdu.status import SW, counter_sw
 from mynacard.emulator.channel import Channel
 from mynacard.emulator.commands.common import current_applet
+from mynacard.emulator.context import CardContext
 from mynacard.emulator.credentials import Credential
 from mynacard.emulator.errors import CardError
 from mynacard.emulator.security import check_access
-
-if TYPE_CHECKING:
-    from mynacard.emulator.card import Card
 
 
 def credential_for(channel: Channel, p2: int) -> Credential:
@@ -38,7 +34,7 @@ def counter_status(credential: Credential) -> int:
     return counter_sw(credential.state.tries_left)
 
 
-def verify(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def verify(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     if cmd.p1 != 0x00:
         raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00")
     credential = credential_for(channel, cmd.p2)
@@ -51,17 +47,17 @@ def verify(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
     if not credential.format.accepts(cmd.data) and card.behaviour.format_violation == "wrong_data":
         raise CardError(SW.WRONG_DATA, "value outside the credential's format")
     if credential.compare(cmd.data):
-        channel.verified.add(credential.key)
+        channel.security.grant(credential.ref)
         return b""
-    channel.verified.discard(credential.key)
+    channel.security.revoke(credential.ref)
     raise CardError(counter_status(credential), f"{credential.id}: wrong value")
 
 
-def _counter_query(card: Card, channel: Channel, credential: Credential) -> bytes:
+def _counter_query(card: CardContext, channel: Channel, credential: Credential) -> bytes:
     """The empty VERIFY: reports the counter and uses no try (JICSAP 6.4.9(5))."""
     if credential.blocked:
         raise CardError(counter_sw(0), f"{credential.id} is blocked")
-    if credential.key in channel.verified and card.behaviour.empty_verify_when_verified == "ok":
+    if channel.security.has_verified(credential.ref) and card.behaviour.empty_verify_when_verified == "ok":
         return b""
     raise CardError(counter_status(credential), f"{credential.id}: counter query")
 
@@ -73,7 +69,7 @@ def _require_usable(credential: Credential) -> None:
         raise CardError(SW.REFERENCE_DATA_NOT_USABLE, f"{credential.id} is not set")
 
 
-def change_reference_data(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def change_reference_data(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """P1 = 01: new value only, after the credential (or its change rule) was verified; P1 = 00: old ‖ new."""
     if cmd.p1 not in (0x00, 0x01):
         raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00 or 01")
@@ -81,17 +77,17 @@ def change_reference_data(card: Card, channel: Channel, cmd: CommandApdu) -> byt
     if cmd.p1 == 0x00:
         _store_new_value(credential, _check_old_value(channel, credential, cmd.data))
     else:
-        check_access(credential.change, channel.verified, False)
+        check_access(credential.change, channel.security)
         _store_new_value(credential, cmd.data)
     return b""
 
 
-def change_key(card: Card, channel: Channel, cmd: CommandApdu) -> bytes:
+def change_key(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     """CHANGE KEY ``80 32 00 80``: the 共通カードAP / 住基AP way to set a new PIN after VERIFY."""
     if cmd.p1 != 0x00:
         raise CardError(SW.INCORRECT_P1_P2, "P1 must be 00")
     credential = _credential_to_change(channel, cmd)
-    check_access(credential.change, channel.verified, False)
+    check_access(credential.change, channel.security)
     _store_new_value(credential, cmd.data)
     return b""
 
@@ -118,6 +114,6 @@ def _check_old_value(channel: Channel, credential: Credential, data: bytes) -> b
         raise CardError(SW.WRONG_DATA, "old and new values cannot be told apart")
     old, new = data[:size], data[size:]
     if not credential.compare(old):
-        channel.verified.discard(credential.key)
+        channel.security.revoke(credential.ref)
         raise CardError(counter_status(credential), f"{credential.id}: wrong current value")
     return new

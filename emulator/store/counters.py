@@ -37,7 +37,7 @@ class SecurityFile:
         return {key: CredentialState.from_json(value) for key, value in document.items()}
 
     def attach(self, credential: Credential) -> None:
-        self._credentials[credential.key] = credential
+        self._credentials[str(credential.ref)] = credential
 
     def _current_stamp(self) -> Stamp | None:
         if self._store.directory is None:

@@ -12,13 +12,32 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from mynacard.emulator.card import Card, DataObject, StatusCommand
+from mynacard.emulator.card import Card
+from mynacard.emulator.commands.fixed import StatusCommand
+from mynacard.emulator.commands.table import build_ins_table
 from mynacard.emulator.credentials import Credential, CredentialFormat, CredentialKind, CredentialState
-from mynacard.emulator.filesystem import Applet, FileSystem, InternalEF, Key, RecordEF, TransparentEF
-from mynacard.emulator.rules import compile_rule
+from mynacard.emulator.filesystem import (
+    Applet,
+    DataObject,
+    FileSystem,
+    InternalEF,
+    Key,
+    RecordEF,
+    TransparentEF,
+)
+from mynacard.emulator.security import (
+    ALWAYS,
+    NEVER,
+    AccessRule,
+    AllOf,
+    AnyOf,
+    CredentialRef,
+    CredentialVerified,
+    Rule,
+)
 from mynacard.emulator.store.counters import SecurityFile
 from mynacard.emulator.store.state import StateError, StateStore
-from mynacard.profiles.schema import AppletSpec, CredentialSpec, KeySpec, parse_profile, resolve_sfi
+from mynacard.profiles.schema import AppletSpec, CredentialSpec, KeySpec, RuleSpec, parse_profile, resolve_sfi
 
 
 def load_card(store: StateStore) -> Card:
@@ -48,9 +67,8 @@ def load_card(store: StateStore) -> Card:
         for c in profile.status_commands
     ]
     filesystem = FileSystem(applets)
-    return Card(
-        profile.name, profile.atr.build(), filesystem, profile.behaviour, data_objects, status_commands
-    )
+    table = build_ins_table(profile.behaviour, status_commands)
+    return Card(profile.name, profile.atr.build(), filesystem, profile.behaviour, table, data_objects)
 
 
 def _load_applet(
@@ -86,7 +104,7 @@ def _load_applet(
 def _load_credential(
     spec: AppletSpec, c: CredentialSpec, states: Mapping[str, CredentialState], security: SecurityFile
 ) -> Credential:
-    key = f"{spec.id}/{c.id}"
+    key = str(CredentialRef(spec.id, c.id))
     if key not in states:
         raise StateError(f"security.json has no state for credential {key}")
     fmt = CredentialFormat(
@@ -125,3 +143,25 @@ def _load_key(spec: AppletSpec, k: KeySpec, store: StateStore) -> Key:
         if k.internal_authenticate is None
         else compile_rule(spec.id, k.internal_authenticate),
     )
+
+
+def compile_rule(applet_id: str, spec: RuleSpec) -> AccessRule:
+    """A profile's rule spec as an access rule; credential ids name credentials of ``applet_id``."""
+    if isinstance(spec, str):
+        return AccessRule(_compile(applet_id, spec))
+    return AccessRule(_compile(applet_id, spec), spec.secure_messaging)
+
+
+def _compile(applet_id: str, spec: RuleSpec) -> Rule:
+    if isinstance(spec, str):
+        if spec == "always":
+            return ALWAYS
+        if spec == "never":
+            return NEVER
+        return CredentialVerified(CredentialRef(applet_id, spec))
+    if spec.credential is not None:
+        return CredentialVerified(CredentialRef(applet_id, spec.credential))
+    if spec.any is not None:
+        return AnyOf(tuple(_compile(applet_id, s) for s in spec.any))
+    assert spec.all is not None
+    return AllOf(tuple(_compile(applet_id, s) for s in spec.all))

@@ -1,0 +1,77 @@
+"""The INS table the card dispatches on: an ISO base table plus per-applet overrides (命令表).
+
+Every handler is ``handler(card, channel, command) -> response data`` and raises ``CardError`` to answer
+with a status word. The table is built from the profile when a card is opened and handed to the card, so
+the card never imports a handler module. Keys are ``(proprietary class?, INS)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from mynacard.apdu.command import CommandApdu
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.commands import channels, data, fixed, reading, selection, signing, verification
+from mynacard.emulator.context import CardContext
+from mynacard.profiles.schema import BehaviourSpec
+
+Handler = Callable[[CardContext, Channel, CommandApdu], bytes]
+InsKey = tuple[bool, int]
+"""(proprietary class?, INS)"""
+
+INTERINDUSTRY = False
+PROPRIETARY = True
+
+ISO_BASE: dict[InsKey, Handler] = {
+    (INTERINDUSTRY, 0xA4): selection.select,
+    (INTERINDUSTRY, 0xB0): reading.read_binary,
+    (INTERINDUSTRY, 0xB2): reading.read_record,
+    (INTERINDUSTRY, 0x20): verification.verify,
+    (INTERINDUSTRY, 0x24): verification.change_reference_data,
+    (INTERINDUSTRY, 0x84): signing.get_challenge,
+    (INTERINDUSTRY, 0x88): signing.internal_authenticate,
+    (INTERINDUSTRY, 0xCA): data.get_data,
+    (INTERINDUSTRY, 0xC0): channels.get_response,
+    (PROPRIETARY, 0x2A): signing.compute_digital_signature,
+    (PROPRIETARY, 0x32): verification.change_key,
+}
+"""The commands every profile's card answers (ISO 7816-4 and the My Number card's ``80 2A``/``80 32``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InsTable:
+    """Handlers for the whole card, and those that differ in one applet (by applet id)."""
+
+    base: Mapping[InsKey, Handler]
+    overrides: Mapping[str, Mapping[InsKey, Handler]] = field(default_factory=dict)
+
+    def handler(self, applet_id: str | None, key: InsKey) -> Handler | None:
+        """The handler for ``key`` in the applet that is current (None at MF level)."""
+        if applet_id is not None:
+            handler = self.overrides.get(applet_id, {}).get(key)
+            if handler is not None:
+                return handler
+        return self.base.get(key)
+
+    def defines(self, key: InsKey) -> bool:
+        """Whether any applet answers ``key`` (so the other class of the same INS is ``6E 00``)."""
+        return key in self.base or any(key in table for table in self.overrides.values())
+
+
+def build_ins_table(behaviour: BehaviourSpec, status_commands: list[fixed.StatusCommand]) -> InsTable:
+    """The table of a card with these behaviours and status-only commands."""
+    base = dict(ISO_BASE)
+    if behaviour.logical_channels > 1:
+        base[(INTERINDUSTRY, 0x70)] = channels.manage_channel
+    overrides: dict[str, dict[InsKey, Handler]] = {}
+    for command in status_commands:
+        key = (command.proprietary, command.ins)
+        if key in ISO_BASE:
+            raise ValueError(f"status command INS {command.ins:02X} would replace a modelled command")
+        handler = fixed.answer_with(command)
+        if not command.applets:
+            base.setdefault(key, handler)
+        for applet in command.applets:
+            overrides.setdefault(applet, {}).setdefault(key, handler)
+    return InsTable(base, overrides)

@@ -1,0 +1,38 @@
+"""What a command handler sees of the card: its data and its channels, not its dispatch (カードの文脈).
+
+The card OS (``emulator.card.Card``) satisfies ``CardContext``; handlers depend on this view only, so the
+command modules never import the card and the card never imports a handler module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from mynacard.emulator.channel import Channel
+from mynacard.emulator.filesystem import DataObject, FileSystem
+from mynacard.profiles.schema import BehaviourSpec
+
+
+class ResponseRemainder(bytes):
+    """Handler data that is the rest of an earlier response (GET RESPONSE): Ne cuts it, and ``61 xx``
+    announces what is still left, instead of the ``6C xx``/``61 xx`` rules for a new response."""
+
+
+class CardContext(Protocol):
+    """The card as a handler uses it."""
+
+    @property
+    def filesystem(self) -> FileSystem: ...
+
+    @property
+    def behaviour(self) -> BehaviourSpec: ...
+
+    @property
+    def data_objects(self) -> Mapping[int, DataObject]: ...
+
+    def channel(self, number: int) -> Channel | None: ...
+
+    def open_channel(self, number: int) -> None: ...
+
+    def close_channel(self, number: int) -> None: ...
