@@ -6,10 +6,16 @@ import pytest
 
 from mynacard.apdu.readers.processors import (
     MAX_GET_RESPONSES,
+    ProcessedReader,
+    Processor,
+    ResponseCompletion,
+    Transmit,
     complete_response,
     get_response,
     get_response_class,
 )
+from mynacard.apdu.readers.softcards import EchoCard, T0StyleCard
+from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.apdu.response import ResponseApdu
 
 
@@ -139,3 +145,52 @@ def test_a_card_that_never_stops_announcing_data_is_cut_off() -> None:
     assert len(sent) == 1 + MAX_GET_RESPONSES
     assert response.sw == 0x6101
     assert response.data == b"\xaa" * len(sent)
+
+
+# --- processors stacked on any reader -----------------------------------------------------------------------
+
+
+def test_response_completion_stacks_on_the_virtual_reader() -> None:
+    wire: list[str] = []
+    reader = ProcessedReader(VirtualReader(T0StyleCard()), [ResponseCompletion()])
+    reader.add_observer(lambda exchange: wire.append(exchange.command.hex().upper()))
+    with reader:
+        assert reader.transmit(bytes.fromhex("802A00800401020304")) == ResponseApdu(
+            T0StyleCard.SIGNATURE, 0x9000
+        )
+        assert reader.transmit(bytes.fromhex("00B0000000")) == ResponseApdu(bytes.fromhex("30820123"), 0x9000)
+    assert wire == ["802A00800401020304", "00C0000020", "00B0000000", "00B0000004"]
+
+
+def test_the_plain_virtual_reader_passes_61xx_and_6cxx_through() -> None:
+    with VirtualReader(T0StyleCard()) as reader:
+        assert reader.transmit(bytes.fromhex("802A00800401020304")) == ResponseApdu(b"", 0x6120)
+        assert reader.transmit(bytes.fromhex("00B0000000")) == ResponseApdu(b"", 0x6C04)
+
+
+class _Counting(Processor):
+    """Records what passes and how often the session was reset."""
+
+    def __init__(self, log: list[str], name: str) -> None:
+        self.log, self.name, self.resets = log, name, 0
+
+    def transmit(self, command: bytes, send: Transmit) -> ResponseApdu:
+        self.log.append(f"{self.name}>{command.hex().upper()}")
+        response = send(command)
+        self.log.append(f"{self.name}<{response.sw:04X}")
+        return response
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def test_processors_run_in_order_and_hear_of_every_power_event() -> None:
+    log: list[str] = []
+    outer, inner = _Counting(log, "outer"), _Counting(log, "inner")
+    reader = ProcessedReader(VirtualReader(EchoCard()), [outer, inner])
+    reader.power_on()
+    reader.transmit(bytes.fromhex("00A40000"))
+    reader.reset()
+    reader.close()
+    assert log == ["outer>00A40000", "inner>00A40000", "inner<9000", "outer<9000"]
+    assert (outer.resets, inner.resets) == (3, 3)

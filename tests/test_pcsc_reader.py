@@ -10,28 +10,13 @@ import pytest
 
 from mynacard.apdu.readers.base import ReaderError
 from mynacard.apdu.readers.pcsc import PcscNoCardError, PcscReader, list_readers, resolve_reader_name
-from mynacard.apdu.readers.softcards import EchoCard
+from mynacard.apdu.readers.softcards import EchoCard, T0StyleCard
 from mynacard.apdu.response import ResponseApdu
 from mynacard.apdu.trace import Exchange
 from mynacard.tools.harness.pcsc import PcscStack, wait_card_present
 from mynacard.tools.harness.plugin import unavailable
 
 ReaderFor = Callable[[EchoCard], PcscReader]
-
-
-class T0StyleCard(EchoCard):
-    """Answers the way a T=0 card does: data only through GET RESPONSE, exact Le through 6C."""
-
-    SIGNATURE = bytes(range(0x10, 0x30))
-
-    def process(self, command: bytes) -> bytes:
-        if command[:2] == b"\x80\x2a":
-            return b"\x61\x20"
-        if command == bytes.fromhex("00C0000020"):
-            return self.SIGNATURE + b"\x90\x00"
-        if command[:2] == b"\x00\xb0":
-            return bytes.fromhex("6C04") if command[4] != 4 else bytes.fromhex("308201239000")
-        return super().process(command)
 
 
 class ExtendedEchoCard(EchoCard):

@@ -81,3 +81,22 @@ class EchoCard(PatternCard):
         if len(command) > 5 and command[4]:
             return command[5 : 5 + command[4]] + _OK
         return super().process(command)
+
+
+class T0StyleCard(EchoCard):
+    """Answers the way a T=0 card does: data only through GET RESPONSE, exact Le through ``6C``.
+
+    ``80 2A …`` → ``61 20``, then ``00 C0 00 00 20`` gives ``SIGNATURE``; ``00 B0 …`` with any Le but 4 →
+    ``6C 04``, and with Le 4 → ``30 82 01 23``.
+    """
+
+    SIGNATURE = bytes(range(0x10, 0x30))
+
+    def process(self, command: bytes) -> bytes:
+        if command[:2] == b"\x80\x2a":
+            return b"\x61\x20"
+        if command == bytes.fromhex("00C0000020"):
+            return self.SIGNATURE + _OK
+        if command[:2] == b"\x00\xb0":
+            return bytes.fromhex("6C04") if command[4] != 4 else bytes.fromhex("30820123") + _OK
+        return super().process(command)
