@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from mynacard.emulator.atr import InterfaceGroup, build_atr
+from mynacard.apdu.atr import InterfaceGroup, build_atr
 from mynacard.profiles.validation import describe_validation_error
 
 
@@ -97,6 +107,15 @@ class ContentSpec(_Model):
     text: str | None = None
     pad_to: int | None = Field(default=None, ge=1, le=65535)
     pad_byte: Byte = 0xFF
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Checked only when the loader passes the content builders' sources (``context["sources"]``)."""
+        known = (info.context or {}).get("sources")
+        if value is not None and known is not None and value not in known:
+            raise ValueError(f"unknown content source {value!r} (known: {', '.join(sorted(known))})")
+        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
@@ -297,9 +316,6 @@ class PersonalisationSpec(_Model):
     attributes_length_form: Literal["short", "long"] = "short"
     token_label: str = "JPKIAPICCTOKEN2"
 
-    def options(self) -> dict[str, Any]:
-        return self.model_dump()
-
 
 class ProfileInfo(_Model):
     name: str
@@ -349,14 +365,19 @@ def resolve_sfi(sfi: SfiSpec, fid: int) -> int | None:
     return sfi
 
 
-def parse_profile(text: str, source: str) -> Profile:
-    """Validate a profile's TOML ``text``; ``source`` names it in errors."""
+def parse_profile(text: str, source: str, *, sources: Collection[str] | None = None) -> Profile:
+    """Validate a profile's TOML ``text``; ``source`` names it in errors.
+
+    ``sources``: the content sources that exist (the issuance layer's builders); None skips that check,
+    as when a personalised card is reopened from its own copy of the profile.
+    """
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+    context = {"sources": frozenset(sources)} if sources is not None else None
     try:
-        return Profile.model_validate(data)
+        return Profile.model_validate(data, context=context)
     except ValidationError as exc:
         raise ProfileError(describe_validation_error(source, "profile", exc)) from None
 
@@ -367,15 +388,16 @@ def list_profiles() -> list[str]:
     return sorted(p.name.removesuffix(".toml") for p in root.iterdir() if p.name.endswith(".toml"))
 
 
-def load_profile(name_or_path: str | Path) -> Profile:
-    """A shipped profile by name (``legacy-2016``) or a TOML file by path."""
+def profile_text(name_or_path: str | Path) -> tuple[str, str]:
+    """The TOML text of a shipped profile by name (``legacy-2016``) or of a file by path, and its name
+    for error messages."""
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise ProfileError(f"{path}: no such profile file")
-        return parse_profile(path.read_text(encoding="utf-8"), str(path))
+        return path.read_text(encoding="utf-8"), str(path)
     resource = resources.files("mynacard.profiles").joinpath(f"{name_or_path}.toml")
     if not resource.is_file():
         known = ", ".join(list_profiles()) or "none"
         raise ProfileError(f"unknown profile {str(name_or_path)!r} (shipped: {known})")
-    return parse_profile(resource.read_text(encoding="utf-8"), f"profiles/{name_or_path}.toml")
+    return resource.read_text(encoding="utf-8"), f"profiles/{name_or_path}.toml"

@@ -6,10 +6,10 @@ from functools import reduce
 
 import pytest
 
+from mynacard.apdu.atr import InterfaceGroup, build_atr, checksum
 from mynacard.apdu.readers.virtual import VirtualReader
-from mynacard.emulator.atr import InterfaceGroup, build_atr, checksum
 from mynacard.emulator.card import Card
-from mynacard.profiles.schema import load_profile
+from mynacard.emulator.issuance.profiles import load_profile
 
 # OpenSC's only JPKI ATR-table entry; matched by exact hex and length (spec §1.1).
 JPKI_ATR = bytes.fromhex("3B E0 00 FF 81 31 FE 45 14")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.state import StateStore
-from mynacard.profiles.schema import ProfileError, list_profiles, load_profile, parse_profile
+from mynacard.profiles.schema import ProfileError, list_profiles, parse_profile
 
 # A small valid profile; each broken variant below changes one thing in it.
 MINI = """

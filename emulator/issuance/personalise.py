@@ -1,8 +1,9 @@
 """Personalisation (個人化): a profile and a persona become a card's state directory; and opening it again.
 
 At personalisation the card's keys are generated, certificates issued by the test PKI, every EF's
-content built, and every credential set from the persona. Afterwards the directory is the card: it holds
-a copy of the profile it was made from, so a card reopens the same even when shipped profiles change.
+content built by the content builders the profile uses, and every credential set from the persona.
+Afterwards the directory is the card: it holds a copy of the profile it was made from, so a card reopens
+the same even when shipped profiles change.
 """
 
 from __future__ import annotations
@@ -10,37 +11,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from mynacard.apdu.tlv import ber_decode
 from mynacard.emulator.card import Card
 from mynacard.emulator.credentials import CredentialState
 from mynacard.emulator.filesystem import PrivateKey
+from mynacard.emulator.issuance.builders import BuildError, BuildInput, build_sources, builders_for
+from mynacard.emulator.issuance.personas import Persona, load_persona
+from mynacard.emulator.issuance.pki import KeyType, TestPki, generate_key
+from mynacard.emulator.issuance.profiles import load_profile, load_profile_with_text
+from mynacard.emulator.issuance.records.legacy import RecordOptions
+from mynacard.emulator.security import CredentialRef
 from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateError, StateStore
-from mynacard.profiles.schema import (
-    ContentSpec,
-    CredentialSpec,
-    Profile,
-    load_profile,
-)
+from mynacard.profiles.schema import ContentSpec, CredentialSpec, Profile
 
-__all__ = ["PersonalisationError", "generate_key", "load_card", "open_card", "personalise"]
+__all__ = ["PersonalisationError", "load_card", "open_card", "personalise"]
 
 
 class PersonalisationError(ValueError):
-    """The profile asks for something the persona or the record builders cannot give."""
-
-
-def generate_key(algorithm: str) -> PrivateKey:
-    if algorithm == "rsa-2048":
-        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    if algorithm == "ec-p384":
-        return ec.generate_private_key(ec.SECP384R1())
-    raise PersonalisationError(f"unknown key algorithm {algorithm!r}")
+    """The profile asks for something the persona or the content builders cannot give."""
 
 
 def _needed_sources(profile: Profile) -> set[str]:
@@ -69,7 +60,7 @@ def _resolve(spec: ContentSpec, sources: Mapping[str, bytes], where: str) -> byt
     return data
 
 
-def _credential_value(spec: CredentialSpec, persona: Any, where: str) -> bytes | None:
+def _credential_value(spec: CredentialSpec, persona: Persona | None, where: str) -> bytes | None:
     if spec.value.unset:
         return None
     if spec.value.text is not None:
@@ -84,24 +75,24 @@ def _credential_value(spec: CredentialSpec, persona: Any, where: str) -> bytes |
 def personalise(
     profile: Profile,
     profile_text: str,
-    persona: Any,
+    persona: Persona | None,
     store: StateStore,
-    pki: Any = None,
-    options: Mapping[str, Any] | None = None,
+    pki: TestPki | None = None,
 ) -> None:
     """Write a new card's state into ``store`` (which must be empty)."""
     if store.exists():
         raise StateError(f"{store.directory}: already holds a card")
-    keys = {k.source: generate_key(k.algorithm) for a in profile.applets for k in a.keys}
-    if pki is None and _needed_sources(profile) and persona is not None:
-        from mynacard.emulator.issuance.pki import TestPki
-
+    keys = {k.source: generate_key(KeyType(k.algorithm)) for a in profile.applets for k in a.keys}
+    builders = builders_for(_needed_sources(profile))
+    if pki is None and any(b.pki for b in builders):
         pki = TestPki.create()
         if store.directory is not None:
             pki.save(store.directory / "pki")
-    sources = _build_sources(
-        profile, persona, keys, pki, profile.personalisation.options() | dict(options or {})
-    )
+    given = BuildInput(profile.atr.build(), keys, _record_options(profile), persona, pki)
+    try:
+        sources = build_sources(builders, given)
+    except BuildError as exc:
+        raise PersonalisationError(f"{profile.name}: {exc}") from None
     store.write(StateStore.PROFILE, profile_text.encode("utf-8"))
     for applet in profile.applets:
         for k in applet.keys:
@@ -112,53 +103,16 @@ def personalise(
         StateStore.CARD,
         {
             "profile": profile.name,
-            "persona": getattr(persona, "id", None),
+            "persona": persona.id if persona is not None else None,
             "personalised_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         },
     )
 
 
-def _build_sources(
-    profile: Profile, persona: Any, keys: Mapping[str, PrivateKey], pki: Any, options: Mapping[str, Any]
-) -> dict[str, bytes]:
-    sources = _card_sources(profile, persona)
-    needed = _needed_sources(profile) - set(sources)
-    if needed:
-        from mynacard.emulator.issuance.records.legacy import RecordOptions, build_contents
-
-        if persona is None:
-            raise PersonalisationError(f"sources {sorted(needed)} need a persona")
-        from mynacard.emulator.issuance.pki import CARD_KEY_IDS
-
-        # The builders make every record of today's card; keys of applets this profile lacks are
-        # generated for them and then dropped with the records nobody stores.
-        all_keys = dict(keys) | {k: generate_key("rsa-2048") for k in CARD_KEY_IDS if k not in keys}
-        sources.update(build_contents(persona, all_keys, pki, RecordOptions(**options)))
-        sources.update(_issuer_sources(pki))
-    return sources
-
-
-def _issuer_sources(pki: Any) -> dict[str, bytes]:
-    """MF-level key references and CV certificate (§4.7), ASSUMED to be the text-AP issuer's.
-
-    GET DATA returns a CV certificate's inner content, without the ``7F 21`` wrapper (§3.6).
-    """
-    issuer = pki.text_issuer
-    return {
-        "card.issuer_key_id": issuer.ca_key_id,
-        "card.intermediate_key_id": issuer.signer_key_id,
-        "card.cv_certificate_content": ber_decode(issuer.cv_certificate()).value,
-    }
-
-
-def _card_sources(profile: Profile, persona: Any) -> dict[str, bytes]:
-    """Card-level values GET DATA answers with (カード管理データ)."""
-    sources = {"card.atr_without_ts": profile.atr.build()[1:]}
-    if persona is not None:
-        sources["card.municipality_code"] = persona.municipality_code.encode("ascii")
-        sources["card.expiry"] = persona.card_expiry.strftime("%Y%m%d").encode("ascii")
-        sources["card.identification_number"] = persona.card_serial.encode("ascii")
-    return sources
+def _record_options(profile: Profile) -> RecordOptions:
+    """The profile's choices where sources conflict (``[personalisation]``)."""
+    spec = profile.personalisation
+    return RecordOptions(token_label=spec.token_label, attributes_length_form=spec.attributes_length_form)
 
 
 def _key_pem(key: PrivateKey) -> bytes:
@@ -167,7 +121,7 @@ def _key_pem(key: PrivateKey) -> bytes:
     )
 
 
-def _contents(profile: Profile, sources: Mapping[str, bytes]) -> dict[str, Any]:
+def _contents(profile: Profile, sources: Mapping[str, bytes]) -> dict[str, object]:
     files: dict[str, str] = {}
     records: dict[str, list[str]] = {}
     for applet in profile.applets:
@@ -186,15 +140,15 @@ def _contents(profile: Profile, sources: Mapping[str, bytes]) -> dict[str, Any]:
     return {"files": files, "records": records, "data_objects": data_objects}
 
 
-def _initial_credentials(profile: Profile, persona: Any) -> dict[str, Any]:
-    states: dict[str, Any] = {}
+def _initial_credentials(profile: Profile, persona: Persona | None) -> dict[str, object]:
+    states: dict[str, object] = {}
     for applet in profile.applets:
         for c in applet.credentials:
             value = _credential_value(c, persona, f"{applet.id} credential {c.id}")
             tries = c.max_tries if c.max_tries is not None else 0
             if c.initial_state == "blocked":
                 tries = 0
-            states[f"{applet.id}/{c.id}"] = CredentialState.with_value(value, tries).to_json()
+            states[str(CredentialRef(applet.id, c.id))] = CredentialState.with_value(value, tries).to_json()
     return states
 
 
@@ -202,8 +156,7 @@ def open_card(
     profile: str | Path,
     persona: str | Path | None,
     state_dir: Path | None,
-    pki: Any = None,
-    options: Mapping[str, Any] | None = None,
+    pki: TestPki | None = None,
 ) -> Card:
     """Open the card in ``state_dir``, personalising it first from ``profile`` and ``persona`` if empty.
 
@@ -211,14 +164,9 @@ def open_card(
     """
     store = StateStore(state_dir)
     if not store.exists():
-        loaded = load_profile(profile)
-        text = _profile_text(profile)
-        persona_obj = None
-        if persona is not None:
-            from mynacard.emulator.issuance.personas import load_persona
-
-            persona_obj = load_persona(str(persona))
-        personalise(loaded, text, persona_obj, store, pki, options)
+        loaded, text = load_profile_with_text(profile)
+        holder = load_persona(persona) if persona is not None else None
+        personalise(loaded, text, holder, store, pki)
     else:
         _require_same_profile(store, profile)
     return load_card(store)
@@ -230,12 +178,3 @@ def _require_same_profile(store: StateStore, profile: str | Path) -> None:
     wanted = load_profile(profile).name
     if made_from != wanted:
         raise StateError(f"{store.directory}: holds a {made_from} card, not {wanted}")
-
-
-def _profile_text(profile: str | Path) -> str:
-    path = Path(profile)
-    if path.suffix == ".toml" or path.exists():
-        return path.read_text(encoding="utf-8")
-    from importlib import resources
-
-    return resources.files("mynacard.profiles").joinpath(f"{profile}.toml").read_text(encoding="utf-8")

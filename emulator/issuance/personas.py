@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -355,7 +356,7 @@ class Persona(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 
-def _personas_dir() -> Any:
+def _personas_dir() -> Traversable:
     return resources.files("mynacard.profiles").joinpath("personas")
 
 

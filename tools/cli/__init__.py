@@ -19,7 +19,8 @@ def _add_listing(subparsers: Any) -> None:
 
 
 def _list_profiles(args: argparse.Namespace) -> int:
-    from mynacard.profiles.schema import list_profiles, load_profile
+    from mynacard.emulator.issuance.profiles import load_profile
+    from mynacard.profiles.schema import list_profiles
 
     for name in list_profiles():
         print(f"{name:16} {load_profile(name).profile.description}")

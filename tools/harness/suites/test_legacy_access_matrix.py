@@ -20,8 +20,8 @@ from mynacard.apdu.readers.base import Reader
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import load_card
 from mynacard.emulator.issuance.personas import load_persona
+from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.state import StateStore
-from mynacard.profiles.schema import load_profile
 from mynacard.tools.harness.suites.helpers import (
     COMMON_AID,
     INCOMPATIBLE_WITH_FILE,

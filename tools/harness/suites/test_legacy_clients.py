@@ -27,7 +27,7 @@ from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.personas import Persona, load_persona
 from mynacard.emulator.issuance.pki import TestPki
-from mynacard.profiles.schema import load_profile
+from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.tools.harness.suites.helpers import (
     OK,
     SECURITY_NOT_SATISFIED,
