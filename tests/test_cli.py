@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import mynacard
 from mynacard.emulator.issuance.personas import load_persona
 from mynacard.tools.cli import main
 
@@ -44,6 +48,27 @@ def test_listing_and_personalise(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert "already holds a card" in capsys.readouterr().err
 
 
-def test_an_unknown_profile_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main(["demo", "--profile", "nextgen-1999", "--state", str(tmp_path / "card")]) == 1
+def test_an_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["demo", "--profile", "nextgen-1999", "--state", str(tmp_path / "card")]) == 2
     assert "unknown profile 'nextgen-1999' (shipped: legacy-2016)" in capsys.readouterr().err
+
+
+def test_version_and_the_exit_codes_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"mynacard {mynacard.__version__}\n"
+    assert mynacard.__version__ == importlib.metadata.version("mynacard")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 success; 1 the command ran and failed" in help_text
+    assert "2 usage or input error" in help_text
+    assert "3 reader not found or empty" in help_text
+
+
+def test_python_dash_m_mynacard_is_the_same_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mynacard", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout) == (0, f"mynacard {mynacard.__version__}\n")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -25,7 +24,7 @@ from mynacard.emulator.issuance.personalise import open_card
 MESSAGE = "mynacard demo: 利用者証明のテスト".encode()
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo", help="run a short JPKI flow against a fresh card on the virtual reader"
     )
