@@ -14,6 +14,7 @@ step .venv/bin/ruff check .
 step .venv/bin/ruff format --check .
 .venv/bin/python tools/dev/pathmap.py 2>/dev/null  # the mynacard.* tree mypy reads (see pyproject.toml)
 step .venv/bin/mypy
+step env PYTHONPATH=build/pathmap .venv/bin/lint-imports --no-cache
 step .venv/bin/python -m pytest -q
 step .venv/bin/python -m pytest -q --pyargs mynacard.tools.harness.suites --reader "pcsc:Virtual PCD 00 00"
 exit $status
