@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mynacard.apdu.applets.jpki import JPKI_AID
+from mynacard.apdu.applets.session import select_df_name
 from mynacard.apdu.readers.base import SoftCard
 from mynacard.apdu.readers.pcsc import PcscReader
 from mynacard.apdu.readers.softcards import PatternCard
@@ -35,7 +37,7 @@ from mynacard.apdu.status import SW
 from mynacard.tools.harness.pcsc import PcscDaemon, wait_card_present
 
 JPKI_ATR = bytes.fromhex("3B E0 00 FF 81 31 FE 45 14")
-SELECT_JPKI_AP = bytes.fromhex("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01")
+SELECT_JPKI_AP = select_df_name(JPKI_AID)
 SELECT_AUTH_CERT = bytes.fromhex("00 A4 02 0C 02 00 0A")
 READ_256 = bytes.fromhex("00 B0 00 00 00")
 

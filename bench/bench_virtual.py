@@ -14,12 +14,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from mynacard.apdu.applets.jpki import JPKI_AID
+from mynacard.apdu.applets.session import select_df_name
 from mynacard.apdu.readers.softcards import FixedAnswerCard
 from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import open_card
 
-JPKI_SELECT = bytes.fromhex("00A4040C0AD392F000260100000001")
+JPKI_SELECT = select_df_name(JPKI_AID)
 SELECT_AUTH_CERT = bytes.fromhex("00A4020C02000A")
 READ_256 = bytes.fromhex("00B0000000")
 SELECT_AUTH_PIN = bytes.fromhex("00A4020C020018")

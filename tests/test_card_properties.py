@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from mynacard.apdu.applets.jpki import JPKI_AID
 from mynacard.apdu.command import ApduFormatError, Case, CommandApdu
 from mynacard.apdu.status import SW, is_known
 from mynacard.emulator.card import Card
@@ -28,7 +29,6 @@ from mynacard.emulator.credentials import Credential
 from mynacard.emulator.issuance.personalise import load_card
 from mynacard.emulator.store.state import StateStore
 
-JPKI_AID = bytes.fromhex("D3 92 F0 00 26 01 00 00 00 01")
 SELECT_JPKI = bytes.fromhex("00 A4 04 0C 0A") + JPKI_AID
 AUTH_PIN, SIGN_PASSWORD = b"1234", b"TEST1234"
 DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420") + bytes(range(32))

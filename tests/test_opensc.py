@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from mynacard.apdu.applets.jpki import JPKI_AID
+from mynacard.apdu.applets.session import select_df_name
 from mynacard.apdu.readers.base import SoftCard
 from mynacard.apdu.readers.pcsc import PcscReader
 from mynacard.apdu.response import ResponseApdu
@@ -31,7 +33,7 @@ from mynacard.tools.harness.plugin import require_tools, unavailable
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.opensc]
 
-SELECT_JPKI_AP = bytes.fromhex("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01")
+SELECT_JPKI_AP = select_df_name(JPKI_AID)
 AUTH_PIN_EF = 0x0018
 SIGN_PASSWORD_EF = 0x001B
 SIGN_CERT_EF = 0x0001

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from mynacard.apdu.applets.jpki import JPKI_AID
+from mynacard.apdu.applets.session import select_df_name
 from mynacard.apdu.readers.base import ReaderError, SoftCard
 from mynacard.apdu.readers.pcsc import PcscReader
 from mynacard.apdu.status import SW
 from mynacard.tools.harness.pcsc import PcscStack
 
-SELECT_JPKI_AP = bytes.fromhex("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01")
+SELECT_JPKI_AP = select_df_name(JPKI_AID)
 CYCLES = 1000
 
 pytestmark = pytest.mark.pcsc

@@ -19,13 +19,15 @@ from typing import Any
 
 import pytest
 
+from mynacard.apdu.applets.jpki import JPKI_AID
+from mynacard.apdu.applets.session import select_df_name
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import load_card
 from mynacard.emulator.store import state as store_state
 from mynacard.emulator.store.state import StateError, StateStore
 
 REPO = Path(__file__).resolve().parents[1]
-SELECT_JPKI = bytes.fromhex("00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01")
+SELECT_JPKI = select_df_name(JPKI_AID)
 WRONG_AUTH = bytes.fromhex("00 20 00 98 04") + b"9999"
 RIGHT_AUTH = bytes.fromhex("00 20 00 98 04") + b"1234"
 QUERY_AUTH = bytes.fromhex("00 20 00 98")

@@ -11,6 +11,11 @@ from mynacard.apdu.response import ResponseApdu
 from mynacard.apdu.status import describe, tries_left
 
 
+def select_df_name(aid: bytes) -> bytes:
+    """``00 A4 04 0C Lc <AID>``: SELECT by DF name, no response data, the form every client sends."""
+    return bytes((0x00, 0xA4, 0x04, 0x0C, len(aid))) + aid
+
+
 class CardStatusError(Exception):
     """The card answered a status word the flow cannot continue with."""
 
@@ -32,7 +37,7 @@ class Session:
         return response.data
 
     def select_applet(self, aid: bytes) -> None:
-        self.expect_ok(f"SELECT {aid.hex().upper()}", bytes((0x00, 0xA4, 0x04, 0x0C, len(aid))) + aid)
+        self.expect_ok(f"SELECT {aid.hex().upper()}", select_df_name(aid))
 
     def select_ef(self, fid: int) -> None:
         self.expect_ok(f"SELECT EF {fid:04X}", bytes.fromhex("00A4020C02") + fid.to_bytes(2, "big"))
