@@ -9,6 +9,7 @@ the same even when shipped profiles change.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -155,14 +156,14 @@ def _initial_credentials(profile: Profile, persona: Persona | None) -> dict[str,
 def open_card(
     profile: str | Path,
     persona: str | Path | None,
-    state_dir: Path | None,
+    state_dir: str | os.PathLike[str] | None,
     pki: TestPki | None = None,
 ) -> Card:
     """Open the card in ``state_dir``, personalising it first from ``profile`` and ``persona`` if empty.
 
     ``state_dir=None`` makes a card that lives only in memory.
     """
-    store = StateStore(state_dir)
+    store = StateStore(None if state_dir is None else Path(state_dir))
     if not store.exists():
         loaded, text = load_profile_with_text(profile)
         holder = load_persona(persona) if persona is not None else None
