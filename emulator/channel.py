@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mynacard.emulator.filesystem import Applet, Node
+from mynacard.emulator.filesystem import Applet, AppletAlias, Node
 from mynacard.emulator.security import SecurityState
 
 
@@ -13,6 +13,8 @@ class Channel:
     """What ISO 7816-4 keeps per logical channel (セキュリティステータス and current files)."""
 
     applet: Applet | None = None
+    alias: AppletAlias | None = None
+    """The legacy alias the applet was selected by (its FIDs map to the applet's), if any."""
     ef: Node | None = None
     security: SecurityState = field(default_factory=SecurityState)
     pending: bytes = b""

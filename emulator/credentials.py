@@ -14,7 +14,7 @@ import secrets
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from mynacard.apdu.status import SW
 from mynacard.emulator.errors import CardError
@@ -84,6 +84,19 @@ def _digest(salt: bytes, value: bytes) -> bytes:
     return hashlib.sha256(salt + value).digest()
 
 
+@dataclass(frozen=True, slots=True)
+class ReferenceDataPolicy:
+    """How the value may be set, changed and reset (暗証番号の設定・変更・初期化)."""
+
+    set_without_old: Literal["any_time", "while_unset"] = "any_time"
+    """CHANGE REFERENCE DATA with P1 = 01 (new value only): any time, or only to set a value never set."""
+    old_new_split: Literal["exact", "equal_halves"] = "exact"
+    """P1 = 00 (old ‖ new): only when the format fixes the length, or as two halves of equal length."""
+    reset_by: CredentialRef | None = None
+    """The PUK whose RESET RETRY COUNTER may unblock or reset this credential; None: nothing may."""
+    reset_requires_blocked: bool = False
+
+
 class CredentialSync(Protocol):
     """Where credential states live: shared with other card instances, written atomically."""
 
@@ -106,6 +119,7 @@ class Credential:
         "kind",
         "label",
         "max_tries",
+        "policy",
         "ref",
         "sfi",
         "state",
@@ -125,8 +139,10 @@ class Credential:
         state: CredentialState,
         sync: CredentialSync,
         change: AccessRule | None = None,
+        policy: ReferenceDataPolicy = ReferenceDataPolicy(),
     ) -> None:
         self.id = id
+        self.policy = policy
         self.ref = CredentialRef(applet, id)
         self.change = change or AccessRule(CredentialVerified(self.ref))
         """Who may CHANGE REFERENCE DATA with P1 = 01; by default the credential itself, verified."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
@@ -121,3 +122,26 @@ def _plain_signature(key: ec.EllipticCurvePrivateKey, der: bytes) -> bytes:
     r, s = utils.decode_dss_signature(der)
     size = (key.curve.key_size + 7) // 8
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def hash_algorithm(name: str) -> hashes.HashAlgorithm:
+    """The ``cryptography`` hash for a ``hashlib`` name (``sha384``)."""
+    try:
+        return _HASHES[name]
+    except KeyError:
+        raise ValueError(f"unsupported hash {name!r}") from None
+
+
+def ecdsa_verify_plain(
+    key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes, algorithm: hashes.HashAlgorithm
+) -> bool:
+    """Whether a plain ``r ‖ s`` signature over ``data`` (hashed with ``algorithm``) verifies with ``key``."""
+    size = (key.curve.key_size + 7) // 8
+    if len(signature) != 2 * size:
+        return False
+    r, s = int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+    try:
+        key.verify(utils.encode_dss_signature(r, s), data, ec.ECDSA(algorithm))
+    except InvalidSignature:
+        return False
+    return True

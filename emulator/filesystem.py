@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from mynacard.emulator.credentials import Credential
-from mynacard.emulator.security import OPEN, AccessRule
+from mynacard.emulator.security import OPEN, AccessRule, CredentialRef
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -58,6 +58,32 @@ class Key:
     sign: AccessRule | None = None
     sign_schemes: frozenset[int] = frozenset({0x00})
     internal_authenticate: AccessRule | None = None
+    prehashed_lengths: frozenset[int] = frozenset({48, 32, 64})
+    """EC keys, ``80 2A`` P1 = 00: the lengths of a host-computed hash the card accepts."""
+    card_hash: str = "sha384"
+    """EC keys: the hash the card applies for P1 = 01 and INTERNAL AUTHENTICATE (``hashlib`` name)."""
+    challenge_lengths: range = range(1, 256)
+    """INTERNAL AUTHENTICATE: the challenge lengths accepted."""
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalKey:
+    """A terminal's public key (端末認証鍵): EXTERNAL AUTHENTICATE ``00 82 00 <reference>`` proves it."""
+
+    ref: CredentialRef
+    reference: int
+    label: str
+    public_key: ec.EllipticCurvePublicKey
+    hash: str = "sha384"
+
+
+@dataclass(frozen=True, slots=True)
+class AppletAlias:
+    """Today's AID answering for a merged applet, with today's FIDs (and SFIs) mapped to the applet's."""
+
+    aid: bytes
+    label: str
+    fid_map: dict[int, int] = field(default_factory=dict)
 
 
 Node = TransparentEF | RecordEF | InternalEF | Credential | Key
@@ -87,6 +113,8 @@ class Applet:
     nodes: dict[int, Node] = field(default_factory=dict)
     by_sfi: dict[int, Node] = field(default_factory=dict)
     default_key: Key | None = None
+    terminal_keys: dict[int, TerminalKey] = field(default_factory=dict)
+    aliases: list[AppletAlias] = field(default_factory=list)
 
     def add(self, node: Node) -> None:
         if node.fid in self.nodes:
@@ -102,13 +130,17 @@ class Applet:
 
 
 class FileSystem:
-    """All applets of a card, with selection by full or partial DF name (JICSAP 4.2(1))."""
+    """All applets of a card, with selection by full or partial DF name (JICSAP 4.2(1)).
 
-    def __init__(self, applets: list[Applet]) -> None:
+    With ``aliases`` on, each applet's ``AppletAlias`` names are DF names too, after the applets' own.
+    """
+
+    def __init__(self, applets: list[Applet], *, aliases: bool = False) -> None:
         self.applets = applets
         self._by_aid = {a.aid: a for a in applets}
         if len(self._by_aid) != len(applets):
             raise ValueError("two applets share an AID")
+        self.aliases = [(alias, a) for a in applets for alias in a.aliases] if aliases else []
         defaults = [a for a in applets if a.is_default]
         if len(defaults) > 1:
             raise ValueError("more than one default applet")
@@ -124,6 +156,12 @@ class FileSystem:
         if after in matches:
             index = matches.index(after) + 1
             return matches[index] if index < len(matches) else None
+        return matches[0] if matches else None
+
+    def find_alias(self, name: bytes) -> tuple[AppletAlias, Applet] | None:
+        """The alias whose AID is ``name`` or starts with it, when no applet's own DF name matched."""
+        exact = [(alias, a) for alias, a in self.aliases if alias.aid == name]
+        matches = exact or [(alias, a) for alias, a in self.aliases if alias.aid.startswith(name)]
         return matches[0] if matches else None
 
     def applet(self, applet_id: str) -> Applet:

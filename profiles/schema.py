@@ -54,7 +54,16 @@ def _parse_fid(value: object) -> int:
     raise ValueError("expected a file identifier such as '001B'")
 
 
+def _parse_status_word(value: object) -> int:
+    raw = _parse_hex(value)
+    if len(raw) != 2:
+        raise ValueError(f"a status word is 2 bytes, got {len(raw)}")
+    return int.from_bytes(raw, "big")
+
+
 HexBytes = Annotated[bytes, BeforeValidator(_parse_hex)]
+StatusWord = Annotated[int, BeforeValidator(_parse_status_word)]
+"""A status word written as hex, ``"69 85"``."""
 Fid = Annotated[int, BeforeValidator(_parse_fid)]
 Byte = Annotated[int, Field(ge=0, le=0xFF)]
 SfiSpec = Annotated[int, Field(ge=1, le=30)] | Literal["auto", "none"]
@@ -188,6 +197,27 @@ class CredentialSpec(_Model):
     value: ValueSpec
     initial_state: Literal["active", "blocked"] = "active"
     change: RuleSpec | None = Field(default=None, description="who may CHANGE REFERENCE DATA; None = itself")
+    satisfies: list[str] = Field(
+        default=[], description="credentials whose every rule a verification of this one also satisfies"
+    )
+    set_without_old: Literal["any_time", "while_unset"] = Field(
+        default="any_time", description="CHANGE REFERENCE DATA with P1 = 01 (new value only): when allowed"
+    )
+    old_new_split: Literal["exact", "equal_halves"] = Field(
+        default="exact",
+        description="P1 = 00 data old ‖ new: only for a fixed-length format, or two halves of equal length",
+    )
+    reset_by: str | None = Field(
+        default=None, description="the credential (a PUK) whose RESET RETRY COUNTER may reset this one"
+    )
+    reset_requires_blocked: bool = Field(
+        default=False, description="RESET RETRY COUNTER only when this credential is blocked"
+    )
+
+
+class ChallengeLengthSpec(_Model):
+    min: int = Field(default=1, ge=1, le=65535)
+    max: int = Field(default=255, ge=1, le=65535)
 
 
 class KeySpec(_Model):
@@ -199,8 +229,46 @@ class KeySpec(_Model):
     source: str = Field(description="the key id personalisation generates and the record builders use")
     sign: RuleSpec | None = None
     sign_schemes: list[Byte] = [0x00]
+    prehashed_lengths: list[int] = Field(
+        default=[48, 32, 64], description="EC keys, P1 = 00: the hash lengths the card accepts"
+    )
+    card_hash: Literal["sha256", "sha384", "sha512"] = Field(
+        default="sha384", description="EC keys, P1 = 01 and INTERNAL AUTHENTICATE: the hash the card applies"
+    )
     internal_authenticate: RuleSpec | None = None
+    challenge_length: ChallengeLengthSpec = Field(
+        default_factory=lambda: ChallengeLengthSpec(), description="INTERNAL AUTHENTICATE data, bytes"
+    )
     default: bool = Field(default=False, description="the key of '80 2A 00 00' (P2 = 00)")
+
+
+class TerminalKeySpec(_Model):
+    """A terminal's public key for EXTERNAL AUTHENTICATE (端末認証); success counts as verified."""
+
+    id: str
+    reference: Byte = Field(description="P2 of EXTERNAL AUTHENTICATE")
+    label: str
+    algorithm: Literal["ec-p384"]
+    public_key: HexBytes = Field(description="uncompressed point 04 ‖ X ‖ Y")
+    hash: Literal["sha256", "sha384", "sha512"] = "sha384"
+
+
+class AliasSpec(_Model):
+    """Today's AID (and FIDs) answering for this applet when ``[behaviour] legacy_aliases`` is on."""
+
+    aid: HexBytes
+    label: str
+    fids: dict[str, Fid] = Field(default={}, description="today's FID → this applet's, '0011' = '0018'")
+
+    @field_validator("fids")
+    @classmethod
+    def _fid_keys(cls, value: dict[str, int]) -> dict[str, int]:
+        for old in value:
+            _parse_fid(old)
+        return value
+
+    def fid_map(self) -> dict[int, int]:
+        return {_parse_fid(old): new for old, new in self.fids.items()}
 
 
 class AppletSpec(_Model):
@@ -215,6 +283,8 @@ class AppletSpec(_Model):
     files: list[FileSpec] = []
     credentials: list[CredentialSpec] = []
     keys: list[KeySpec] = []
+    terminal_keys: list[TerminalKeySpec] = []
+    aliases: list[AliasSpec] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -228,12 +298,21 @@ class AppletSpec(_Model):
         sfis = [sfi for n in nodes if (sfi := resolve_sfi(n.sfi, n.fid)) is not None]
         if sfi_clash := sorted({s for s in sfis if sfis.count(s) > 1}):
             raise ValueError("SFI used twice: " + ", ".join(f"{s:02X}" for s in sfi_clash))
-        known = {c.id for c in self.credentials}
+        credentials = {c.id for c in self.credentials}
+        known = credentials | {t.id for t in self.terminal_keys}
         if clash := known & RESERVED_RULE_WORDS:
             raise ValueError(f"credential id {sorted(clash)} is a reserved rule word")
+        if len(known) != len(self.credentials) + len(self.terminal_keys):
+            raise ValueError("a credential or terminal key id is used twice")
         for what, rule in self._rules():
             if missing := rule_credentials(rule) - known:
                 raise ValueError(f"{what} names unknown credential(s) {sorted(missing)}")
+        for c in self.credentials:
+            if missing := (set(c.satisfies) | ({c.reset_by} if c.reset_by else set())) - credentials:
+                raise ValueError(f"credential {c.id} names unknown credential(s) {sorted(missing)}")
+        refs = [t.reference for t in self.terminal_keys]
+        if len(set(refs)) != len(refs):
+            raise ValueError("two terminal keys share a reference")
         if sum(k.default for k in self.keys) > 1:
             raise ValueError("more than one default key")
         return self
@@ -283,6 +362,15 @@ class BehaviourSpec(_Model):
     logical_channels: int = Field(default=1, ge=1, le=20)
     ef_fcp: Literal["minimal", "none"] = "minimal"
     """SELECT EF with P2 = 00/04: ``minimal`` FCP (62 { 80 size, 82 descriptor, 83 FID, 88 SFI }) or none."""
+    legacy_aliases: bool = False
+    """Also answer today's AIDs and FIDs (``[[applets.aliases]]``) and route them to the merged applets."""
+    unset_reference_data_sw: StatusWord = 0x6A88
+    """VERIFY or a reset with a credential that was never set (a PUK before the holder sets it)."""
+    reset_refused_sw: StatusWord = 0x6985
+    """RESET RETRY COUNTER of a credential the PUK may not reset, or not blocked where that is required;
+    setting with P1 = 01 a credential that may only be set once."""
+    external_authenticate_failed_sw: StatusWord = 0x6300
+    """EXTERNAL AUTHENTICATE with a signature that does not verify."""
 
 
 class DataObjectSpec(_Model):
@@ -315,6 +403,8 @@ class PersonalisationSpec(_Model):
 
     attributes_length_form: Literal["short", "long"] = "short"
     token_label: str = "JPKIAPICCTOKEN2"
+    pki: Literal["legacy-2016", "nextgen-2026"] = "legacy-2016"
+    """Which TEST PKI issues the card's certificates: today's RSA-2048 hierarchy or the next card's P-384."""
 
 
 class ProfileInfo(_Model):
@@ -341,7 +431,7 @@ class Profile(_Model):
                 )
         for what, values in (
             ("applet id", [a.id for a in self.applets]),
-            ("AID", [a.aid for a in self.applets]),
+            ("AID", [a.aid for a in self.applets] + [x.aid for a in self.applets for x in a.aliases]),
         ):
             if len(set(values)) != len(values):
                 raise ValueError(f"{what} used twice")

@@ -38,10 +38,32 @@ def current_ef(channel: Channel) -> Node:
     return channel.ef
 
 
+def node_by_fid(channel: Channel, applet: Applet, fid: int) -> Node:
+    """The EF ``fid`` of ``applet``. Selected through a legacy alias, only today's FIDs of the alias exist,
+    each mapped to the applet's."""
+    node = _through_alias(channel, applet, fid) if channel.alias is not None else applet.nodes.get(fid)
+    if node is None:
+        raise CardError(SW.FILE_NOT_FOUND, f"no EF {fid:04X}")
+    return node
+
+
+def sfi_lookup(channel: Channel, applet: Applet, sfi: int) -> Node | None:
+    """The node with short EF identifier ``sfi``; through a legacy alias, today's SFI (the low byte of
+    today's FID) maps like the FID."""
+    if channel.alias is not None:
+        return _through_alias(channel, applet, sfi)
+    return applet.by_sfi.get(sfi)
+
+
+def _through_alias(channel: Channel, applet: Applet, old_fid: int) -> Node | None:
+    assert channel.alias is not None
+    new_fid = channel.alias.fid_map.get(old_fid)
+    return None if new_fid is None else applet.nodes.get(new_fid)
+
+
 def node_by_sfi(channel: Channel, sfi: int) -> Node:
     """The EF with short EF identifier ``sfi`` in the current applet; it becomes the current EF."""
-    applet = current_applet(channel)
-    node = applet.by_sfi.get(sfi)
+    node = sfi_lookup(channel, current_applet(channel), sfi)
     if node is None:
         raise CardError(SW.FILE_NOT_FOUND, f"no EF with SFI {sfi:02X}")
     channel.ef = node

@@ -6,9 +6,10 @@ from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.status import SW
 from mynacard.apdu.tlv import ber_encode
 from mynacard.emulator.channel import Channel
+from mynacard.emulator.commands.common import node_by_fid
 from mynacard.emulator.context import CardContext
 from mynacard.emulator.errors import CardError
-from mynacard.emulator.filesystem import Applet, Node, RecordEF, TransparentEF
+from mynacard.emulator.filesystem import Applet, AppletAlias, Node, RecordEF, TransparentEF
 
 MF_FID = 0x3F00
 _NO_RESPONSE_DATA = 0x0C
@@ -41,25 +42,29 @@ def _select_df_name(card: CardContext, channel: Channel, cmd: CommandApdu) -> by
     if not cmd.data:
         raise CardError(SW.FILE_NOT_FOUND, "no DF name given and the card has no MF")
     after = channel.applet if occurrence == _OCCURRENCE_NEXT else None
-    applet = card.filesystem.find(cmd.data, after)
+    applet, alias = card.filesystem.find(cmd.data, after), None
+    if applet is None and after is None and (found := card.filesystem.find_alias(cmd.data)) is not None:
+        alias, applet = found
     if applet is None:
         raise CardError(SW.FILE_NOT_FOUND, "no application with this DF name")
-    _enter(channel, applet)
-    return b"" if kind == _NO_RESPONSE_DATA else fci(applet)
+    _enter(channel, applet, alias)
+    return b"" if kind == _NO_RESPONSE_DATA else fci(applet, alias)
 
 
-def _enter(channel: Channel, applet: Applet) -> None:
+def _enter(channel: Channel, applet: Applet, alias: AppletAlias | None = None) -> None:
     if applet.select_clears_security:
         channel.security.forget_applet(applet.id)
     channel.applet = applet
+    channel.alias = alias
     channel.ef = None
 
 
-def fci(applet: Applet) -> bytes:
-    """FCI of an application: the profile's, or ``6F { 84 DF-name }`` (the real card's is unknown)."""
+def fci(applet: Applet, alias: AppletAlias | None = None) -> bytes:
+    """FCI of an application: the profile's, or ``6F { 84 DF-name }`` (the real card's is unknown); the DF
+    name is the one it was selected by."""
     if applet.fci is not None:
         return applet.fci
-    return ber_encode(0x6F, ber_encode(0x84, applet.aid))
+    return ber_encode(0x6F, ber_encode(0x84, alias.aid if alias is not None else applet.aid))
 
 
 def _select_ef(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
@@ -69,10 +74,7 @@ def _select_ef(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
     fid = int.from_bytes(cmd.data, "big")
     if channel.applet is None:
         raise CardError(SW.FILE_NOT_FOUND, "no DF is selected")
-    node = channel.applet.nodes.get(fid)
-    if node is None:
-        raise CardError(SW.FILE_NOT_FOUND, f"no EF {fid:04X}")
-    channel.ef = node
+    channel.ef = node = node_by_fid(channel, channel.applet, fid)
     if kind == _NO_RESPONSE_DATA or card.behaviour.ef_fcp == "none":
         return b""
     return fcp(node)

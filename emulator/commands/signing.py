@@ -10,12 +10,21 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.status import SW
 from mynacard.emulator.channel import Channel
-from mynacard.emulator.commands.common import current_applet, require_le, require_no_data, require_p1p2
+from mynacard.emulator.commands.common import (
+    current_applet,
+    require_le,
+    require_no_data,
+    require_p1p2,
+    sfi_lookup,
+)
 from mynacard.emulator.context import CardContext
-from mynacard.emulator.crypto import ecdsa_sign_prehashed, ecdsa_sign_raw, rsa_sign_scheme
+from mynacard.emulator.crypto import ecdsa_sign_prehashed, ecdsa_sign_raw, hash_algorithm, rsa_sign_scheme
 from mynacard.emulator.errors import CardError
 from mynacard.emulator.filesystem import Key
 from mynacard.emulator.security import check_access
+
+_CARD_HASHES = 0x01
+"""EC keys, ``80 2A`` P1 = 01: the card hashes the data itself (spec nextgen §3)."""
 
 
 def key_for(channel: Channel, p2: int) -> Key:
@@ -31,7 +40,7 @@ def key_for(channel: Channel, p2: int) -> Key:
     if p2 == 0x00:
         node = applet.default_key
     elif 0x81 <= p2 <= 0x9E:
-        node = applet.by_sfi.get(p2 & 0x1F)
+        node = sfi_lookup(channel, applet, p2 & 0x1F)
     else:
         raise CardError(SW.INCORRECT_P1_P2, f"P2={p2:02X} names no key")
     if not isinstance(node, Key):
@@ -52,6 +61,10 @@ def compute_digital_signature(card: CardContext, channel: Channel, cmd: CommandA
     private = key.private_key
     if isinstance(private, rsa.RSAPrivateKey):
         return rsa_sign_scheme(private, cmd.p1, cmd.data)
+    if cmd.p1 == _CARD_HASHES:
+        return ecdsa_sign_raw(private, cmd.data, hash_algorithm(key.card_hash))
+    if len(cmd.data) not in key.prehashed_lengths:
+        raise CardError(SW.WRONG_LENGTH, f"a hash of {len(cmd.data)} bytes is not accepted")
     return ecdsa_sign_prehashed(private, cmd.data)
 
 
@@ -63,13 +76,14 @@ def internal_authenticate(card: CardContext, channel: Channel, cmd: CommandApdu)
     if key.internal_authenticate is None:
         raise CardError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, f"{key.id} is not an authentication key")
     check_access(key.internal_authenticate, channel.security)
-    if not 1 <= len(cmd.data) <= 255:
-        raise CardError(SW.WRONG_LENGTH, "the challenge is 1..255 bytes")
+    lengths = key.challenge_lengths
+    if len(cmd.data) not in lengths:
+        raise CardError(SW.WRONG_LENGTH, f"the challenge is {lengths.start}..{lengths.stop - 1} bytes")
     private = key.private_key
     if isinstance(private, rsa.RSAPrivateKey):
         return private.sign(cmd.data, padding.PKCS1v15(), hashes.SHA256())
     assert isinstance(private, ec.EllipticCurvePrivateKey)
-    return ecdsa_sign_raw(private, cmd.data, hashes.SHA384())
+    return ecdsa_sign_raw(private, cmd.data, hash_algorithm(key.card_hash))
 
 
 def get_challenge(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:

@@ -7,12 +7,22 @@ the card never imports a handler module. Keys are ``(proprietary class?, INS)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mynacard.apdu.command import CommandApdu
 from mynacard.emulator.channel import Channel
-from mynacard.emulator.commands import channels, data, fixed, reading, selection, signing, verification
+from mynacard.emulator.commands import (
+    authentication,
+    channels,
+    data,
+    fixed,
+    reading,
+    reset,
+    selection,
+    signing,
+    verification,
+)
 from mynacard.emulator.context import CardContext
 from mynacard.profiles.schema import BehaviourSpec
 
@@ -38,6 +48,13 @@ ISO_BASE: dict[InsKey, Handler] = {
 }
 """The commands every profile's card answers (ISO 7816-4 and the My Number card's ``80 2A``/``80 32``)."""
 
+OPTIONAL: dict[str, tuple[InsKey, Handler]] = {
+    "reset_retry_counter": ((INTERINDUSTRY, 0x2C), reset.reset_retry_counter),
+    "external_authenticate": ((INTERINDUSTRY, 0x82), authentication.external_authenticate),
+}
+"""Commands an applet answers only when its data needs them (a PUK that resets, a terminal key); elsewhere
+they stay ``6D 00`` as on today's card."""
+
 
 @dataclass(frozen=True, slots=True)
 class InsTable:
@@ -59,12 +76,19 @@ class InsTable:
         return key in self.base or any(key in table for table in self.overrides.values())
 
 
-def build_ins_table(behaviour: BehaviourSpec, status_commands: list[fixed.StatusCommand]) -> InsTable:
-    """The table of a card with these behaviours and status-only commands."""
+def build_ins_table(
+    behaviour: BehaviourSpec,
+    status_commands: list[fixed.StatusCommand],
+    optional: Mapping[str, Iterable[str]] | None = None,
+) -> InsTable:
+    """The table of a card with these behaviours and status-only commands; ``optional`` names, per applet
+    id, the ``OPTIONAL`` commands it answers."""
     base = dict(ISO_BASE)
     if behaviour.logical_channels > 1:
         base[(INTERINDUSTRY, 0x70)] = channels.manage_channel
     overrides: dict[str, dict[InsKey, Handler]] = {}
+    for applet, names in (optional or {}).items():
+        overrides[applet] = dict(OPTIONAL[name] for name in names)
     for command in status_commands:
         key = (command.proprietary, command.ins)
         if key in ISO_BASE:

@@ -15,29 +15,36 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from mynacard.emulator.card import Card
 from mynacard.emulator.commands.fixed import StatusCommand
 from mynacard.emulator.commands.table import build_ins_table
-from mynacard.emulator.credentials import Credential, CredentialFormat, CredentialKind, CredentialState
+from mynacard.emulator.credentials import (
+    Credential,
+    CredentialFormat,
+    CredentialKind,
+    CredentialState,
+    ReferenceDataPolicy,
+)
 from mynacard.emulator.filesystem import (
     Applet,
+    AppletAlias,
     DataObject,
     FileSystem,
     InternalEF,
     Key,
     RecordEF,
+    TerminalKey,
     TransparentEF,
 )
-from mynacard.emulator.security import (
-    ALWAYS,
-    NEVER,
-    AccessRule,
-    AllOf,
-    AnyOf,
-    CredentialRef,
-    CredentialVerified,
-    Rule,
-)
+from mynacard.emulator.security import CredentialRef
 from mynacard.emulator.store.counters import SecurityFile
+from mynacard.emulator.store.rules import compile_rule
 from mynacard.emulator.store.state import StateError, StateStore
-from mynacard.profiles.schema import AppletSpec, CredentialSpec, KeySpec, RuleSpec, parse_profile, resolve_sfi
+from mynacard.profiles.schema import (
+    AppletSpec,
+    CredentialSpec,
+    KeySpec,
+    TerminalKeySpec,
+    parse_profile,
+    resolve_sfi,
+)
 
 
 def load_card(store: StateStore) -> Card:
@@ -66,9 +73,21 @@ def load_card(store: StateStore) -> Card:
         StatusCommand(bool(c.cla & 0x80), c.ins, int.from_bytes(c.sw, "big"), frozenset(c.applets))
         for c in profile.status_commands
     ]
-    filesystem = FileSystem(applets)
-    table = build_ins_table(profile.behaviour, status_commands)
+    filesystem = FileSystem(applets, aliases=profile.behaviour.legacy_aliases)
+    table = build_ins_table(
+        profile.behaviour, status_commands, {a.id: _optional_commands(a) for a in profile.applets}
+    )
     return Card(profile.name, profile.atr.build(), filesystem, profile.behaviour, table, data_objects)
+
+
+def _optional_commands(spec: AppletSpec) -> list[str]:
+    """The commands this applet's data needs beyond the ISO base table."""
+    needed = []
+    if any(c.reset_by for c in spec.credentials):
+        needed.append("reset_retry_counter")
+    if spec.terminal_keys:
+        needed.append("external_authenticate")
+    return needed
 
 
 def _load_applet(
@@ -79,14 +98,17 @@ def _load_applet(
     security: SecurityFile,
 ) -> Applet:
     applet = Applet(spec.id, spec.label, spec.aid, spec.select_clears_security, spec.default, spec.fci)
+    applet.aliases = [AppletAlias(a.aid, a.label, a.fid_map()) for a in spec.aliases]
+    for t in spec.terminal_keys:
+        applet.terminal_keys[t.reference] = _load_terminal_key(spec, t)
     for f in spec.files:
         key, sfi = StateStore.content_key(spec.id, f.fid), resolve_sfi(f.sfi, f.fid)
         if f.kind == "transparent":
             content = bytes.fromhex(contents["files"].get(key, ""))
-            applet.add(TransparentEF(f.fid, sfi, f.label, content, compile_rule(spec.id, f.read)))
+            applet.add(TransparentEF(f.fid, sfi, f.label, content, compile_rule(spec, f.read)))
         elif f.kind == "record":
             records = [bytes.fromhex(r) for r in contents["records"][key]]
-            applet.add(RecordEF(f.fid, sfi, f.label, records, compile_rule(spec.id, f.read)))
+            applet.add(RecordEF(f.fid, sfi, f.label, records, compile_rule(spec, f.read)))
         else:
             applet.add(InternalEF(f.fid, sfi, f.label))
     for c in spec.credentials:
@@ -121,7 +143,13 @@ def _load_credential(
         max_tries=c.max_tries,
         state=states[key],
         sync=security,
-        change=None if c.change is None else compile_rule(spec.id, c.change),
+        change=None if c.change is None else compile_rule(spec, c.change),
+        policy=ReferenceDataPolicy(
+            set_without_old=c.set_without_old,
+            old_new_split=c.old_new_split,
+            reset_by=None if c.reset_by is None else CredentialRef(spec.id, c.reset_by),
+            reset_requires_blocked=c.reset_requires_blocked,
+        ),
     )
 
 
@@ -137,31 +165,21 @@ def _load_key(spec: AppletSpec, k: KeySpec, store: StateStore) -> Key:
         resolve_sfi(k.sfi, k.fid),
         k.label,
         private,
-        sign=None if k.sign is None else compile_rule(spec.id, k.sign),
+        sign=None if k.sign is None else compile_rule(spec, k.sign),
         sign_schemes=frozenset(k.sign_schemes),
         internal_authenticate=None
         if k.internal_authenticate is None
-        else compile_rule(spec.id, k.internal_authenticate),
+        else compile_rule(spec, k.internal_authenticate),
+        prehashed_lengths=frozenset(k.prehashed_lengths),
+        card_hash=k.card_hash,
+        challenge_lengths=range(k.challenge_length.min, k.challenge_length.max + 1),
     )
 
 
-def compile_rule(applet_id: str, spec: RuleSpec) -> AccessRule:
-    """A profile's rule spec as an access rule; credential ids name credentials of ``applet_id``."""
-    if isinstance(spec, str):
-        return AccessRule(_compile(applet_id, spec))
-    return AccessRule(_compile(applet_id, spec), spec.secure_messaging)
-
-
-def _compile(applet_id: str, spec: RuleSpec) -> Rule:
-    if isinstance(spec, str):
-        if spec == "always":
-            return ALWAYS
-        if spec == "never":
-            return NEVER
-        return CredentialVerified(CredentialRef(applet_id, spec))
-    if spec.credential is not None:
-        return CredentialVerified(CredentialRef(applet_id, spec.credential))
-    if spec.any is not None:
-        return AnyOf(tuple(_compile(applet_id, s) for s in spec.any))
-    assert spec.all is not None
-    return AllOf(tuple(_compile(applet_id, s) for s in spec.all))
+def _load_terminal_key(spec: AppletSpec, t: TerminalKeySpec) -> TerminalKey:
+    """A terminal's public key from the profile (an uncompressed P-384 point)."""
+    try:
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP384R1(), t.public_key)
+    except ValueError as exc:
+        raise StateError(f"terminal key {spec.id}/{t.id}: not a P-384 point ({exc})") from None
+    return TerminalKey(CredentialRef(spec.id, t.id), t.reference, t.label, public, t.hash)
