@@ -14,6 +14,7 @@ class SW(IntEnum):
     OK = 0x9000
     END_OF_FILE = 0x6282
     NO_RETRY_LIMIT = 0x6300
+    MEMORY_FAILURE = 0x6581
     SESSION_KEY_NOT_SET = 0x66F1
     WRONG_LENGTH = 0x6700
     LOGICAL_CHANNEL_NOT_SUPPORTED = 0x6881
@@ -58,6 +59,7 @@ _MESSAGES: dict[int, str] = {
     SW.OK: "success",
     SW.END_OF_FILE: "end of file reached before reading Ne bytes",
     SW.NO_RETRY_LIMIT: "verification failed (no retry limit)",
+    SW.MEMORY_FAILURE: "memory failure",
     SW.SESSION_KEY_NOT_SET: "no session key configured",
     SW.WRONG_LENGTH: "wrong length (Lc or Le)",
     SW.LOGICAL_CHANNEL_NOT_SUPPORTED: "logical channel not supported",

@@ -16,7 +16,7 @@ from mynacard.apdu.status import SW
 from mynacard.emulator.channel import Channel
 from mynacard.emulator.commands.table import Handler, InsTable
 from mynacard.emulator.context import ResponseRemainder
-from mynacard.emulator.errors import CardError
+from mynacard.emulator.errors import CardError, StorageError
 from mynacard.emulator.filesystem import DataObject, FileSystem
 from mynacard.profiles.schema import BehaviourSpec
 
@@ -124,6 +124,11 @@ class Card:
             return self._respond(None, None, b"", exc.sw)
         except CardError as exc:
             return self._respond(channel, cmd, exc.data, exc.sw)
+        except StorageError as exc:
+            # The state could not be written (full disk, read-only directory): ISO's memory failure. The
+            # counter is written before any comparison, so nothing was compared and nothing is revealed.
+            log.error("%s", exc)
+            return self._respond(channel, cmd, b"", SW.MEMORY_FAILURE)
 
     def _channel_for(self, cla: int) -> Channel:
         if cla == 0x00 or cla == 0x80:  # the basic channel, no SM, no chaining: the common case
@@ -176,7 +181,8 @@ class Card:
         if n > cmd.ne:
             if not cmd.extended and n > 256:
                 raise CardError(SW.WRONG_LENGTH, f"{n} bytes need an extended Le")
-            if self.behaviour.le_too_short == "6Cxx":
+            # 6C xx names an exact short Le; after an extended Le no 6C xx could be satisfied: Ne bytes go.
+            if not cmd.extended and self.behaviour.le_too_short == "6Cxx":
                 return b"", 0x6C00 | (n & 0xFF)
             data = data[: cmd.ne]
         return data, SW.OK

@@ -17,3 +17,11 @@ class CardError(Exception):
 def fail(sw: SW, reason: str = "") -> CardError:
     """Shorthand used as ``raise fail(SW.FILE_NOT_FOUND, "no such AID")``."""
     return CardError(sw, reason)
+
+
+class StateError(RuntimeError):
+    """The state directory is missing, of another version, or damaged."""
+
+
+class StorageError(StateError):
+    """A write to the state directory failed (full disk, read-only directory): the card's memory failed."""

@@ -162,6 +162,16 @@ def test_le_shorter_than_the_fci_is_6c_0e(vr: VirtualReader) -> None:
     assert tx(vr, h("00 A4 04 00 0A") + JPKI_AID + h("0E")) == (FCI, 0x9000)
 
 
+def test_an_extended_le_below_the_data_length_gets_ne_bytes_never_6cxx(vr: VirtualReader) -> None:
+    """GET DATA 00F8 is 563 bytes: an extended Le of 300 gets its first 300, not a 6C xx that names 51 bytes
+    and can never be satisfied (issue 8); the whole object still comes with an extended Le 00 00."""
+    whole, sw = tx(vr, "00 CA 00 F8 00 00 00")
+    assert (len(whole), sw) == (563, 0x9000)
+    assert tx(vr, "00 CA 00 F8 00 01 2C") == (whole[:300], 0x9000)
+    assert tx(vr, "00 CA 00 F8 00 02 33") == (whole, 0x9000)
+    assert tx(vr, "00 CA 00 F8 00") == (b"", 0x6700)  # a short Le cannot carry 563 bytes
+
+
 def test_read_binary_is_never_6cxx(vr: VirtualReader) -> None:
     """READ BINARY returns what Le asks for (or up to the end), never ``6C xx`` (spec §4.2)."""
     assert tx(vr, SELECT_JPKI) == (b"", 0x9000)

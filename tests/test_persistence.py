@@ -162,12 +162,33 @@ def test_failed_state_write_reveals_no_comparison(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store_state, "write_atomic", refuse)
-    assert card.process(WRONG_AUTH) == h("6F 00")  # never 63 Cx: the try could not be recorded
+    assert card.process(WRONG_AUTH) == h("65 81")  # memory failure, never 63 Cx: the try was not recorded
     assert (directory / StateStore.SECURITY).read_bytes() == before
     assert stored_tries(directory)["jpki/auth_pin"] == 3
     assert any(r.levelname == "ERROR" for r in caplog.records)
     monkeypatch.undo()
     assert open_jpki(directory).process(QUERY_AUTH) == h("63 C3")
+
+
+@pytest.mark.parametrize(
+    ("errno", "text"),
+    [(28, "No space left on device"), (30, "Read-only file system"), (13, "Permission denied")],
+)
+def test_every_storage_failure_is_65_81_and_the_card_keeps_serving(
+    card_state_factory: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, errno: int, text: str
+) -> None:
+    """ISO 7816-4's memory failure for a full disk, a read-only or forbidden state directory (issue 8)."""
+    directory = card_state_factory()
+    card = open_jpki(directory)
+
+    def refuse(path: Path, data: bytes, mode: int = 0o600) -> None:
+        raise OSError(errno, text)
+
+    monkeypatch.setattr(store_state, "write_atomic", refuse)
+    assert card.process(WRONG_AUTH) == h("65 81")
+    assert card.process(QUERY_AUTH) == h("63 C3")  # reading still works
+    monkeypatch.undo()
+    assert card.process(WRONG_AUTH) == h("63 C2")
 
 
 def test_failed_state_write_answers_alike_for_right_and_wrong_values(
@@ -180,8 +201,8 @@ def test_failed_state_write_answers_alike_for_right_and_wrong_values(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store_state, "write_atomic", refuse)
-    assert card.process(RIGHT_AUTH) == h("6F 00")
-    assert card.process(WRONG_AUTH) == h("6F 00")
+    assert card.process(RIGHT_AUTH) == h("65 81")
+    assert card.process(WRONG_AUTH) == h("65 81")
 
 
 def test_write_is_atomic_and_leaves_no_temporary_file(

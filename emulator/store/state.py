@@ -12,12 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mynacard.emulator.errors import StateError, StorageError
+
 FORMAT = "mynacard-card-state"
 VERSION = 1
 
 
-class StateError(RuntimeError):
-    """The state directory is missing, of another version, or damaged."""
+__all__ = ["FORMAT", "VERSION", "StateError", "StateStore", "StorageError", "write_atomic"]
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -75,8 +76,11 @@ class StateStore:
     def write(self, name: str, data: bytes) -> None:
         if self.directory is None:
             self._memory[name] = data
-        else:
+            return
+        try:
             write_atomic(self.directory / name, data)
+        except OSError as exc:
+            raise StorageError(f"{self.directory / name}: cannot write ({exc.strerror or exc})") from exc
 
     def read(self, name: str) -> bytes:
         if self.directory is None:
