@@ -6,9 +6,10 @@
 - ``99``: the status word of a response, two bytes;
 - ``8E``: the MAC, 8 bytes, always last.
 
-Parsing is strict: objects in this order, each at most once, nothing else. A missing ``8E`` (or ``99``
-in a response) raises ``SmObjectsMissingError`` (``69 87``); anything else ill-formed raises
-``SmObjectsIncorrectError`` (``69 88``).
+Parsing is strict: objects in this order, each at most once, nothing else. A missing ``8E`` raises
+``SmObjectsMissingError`` (``69 87``); anything else ill-formed raises ``SmObjectsIncorrectError``
+(``69 88``). Whether a response lacks ``99`` is checked after its MAC (by the session), so that tampering
+always reads as ``69 88``.
 """
 
 from __future__ import annotations
@@ -108,8 +109,6 @@ def parse_protected(body: bytes, *, response: bool) -> ProtectedObjects:
     found = {tlv.tag: tlv for tlv in objects}
     if TAG_MAC not in found:
         raise SmObjectsMissingError("no MAC object 8E")
-    if response and TAG_STATUS not in found:
-        raise SmObjectsMissingError("no status object 99")
     mac = found[TAG_MAC]  # last: it has the highest rank
     if len(mac.value) != MAC_LENGTH:
         raise SmObjectsIncorrectError(f"8E holds {len(mac.value)} bytes, not {MAC_LENGTH}")

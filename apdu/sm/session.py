@@ -162,7 +162,8 @@ class SmSession:
                 raise SmObjectsMissingError(reason, card_sw=response.sw)
             objects = parse_protected(response.data, response=True)
             self._verify_mac(objects.mac_input, objects.mac)
-            assert objects.status is not None  # parse_protected requires 99 in a response
+            if objects.status is None:
+                raise SmObjectsMissingError("no status object 99", card_sw=response.sw)
             sw = int.from_bytes(objects.status, "big")
             if sw != response.sw:
                 reason = f"status word {response.sw:04X} differs from the protected {sw:04X}"
@@ -188,6 +189,10 @@ class SmSession:
         return self._ssc.to_bytes(self.suite.ssc_length, "big")
 
     def _check_class(self, cla: int) -> None:
+        try:
+            CommandApdu(cla, 0, 0, 0).class_byte()
+        except ApduFormatError:
+            raise SmObjectsIncorrectError(f"CLA {cla:02X} is reserved") from None
         if not is_protected(cla):
             raise SmObjectsMissingError(f"CLA {cla:02X} does not announce secure messaging")
         if cla & 0x40 or cla & SM_CLA_BITS != SM_CLA_BITS:
