@@ -103,6 +103,14 @@ def ber_decode(data: bytes, offset: int = 0) -> Tlv:
     return Tlv(tag, bytes(data[pos : pos + length]), offset, pos - offset)
 
 
+def encoded_size(head: bytes) -> int:
+    """The whole size of the object whose first bytes are ``head`` (tag, length and value), from its
+    header alone: what a host needs to read a TLV file of unknown length."""
+    _, pos = _read_tag(head, 0)
+    length, pos = _read_length(head, pos)
+    return pos + length
+
+
 def ber_decode_all(data: bytes) -> list[Tlv]:
     """Decode consecutive data objects until the end of ``data``."""
     out: list[Tlv] = []

@@ -72,13 +72,6 @@ class CredentialState:
             "digest": None if self.digest is None else self.digest.hex(),
         }
 
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> CredentialState:
-        tries, salt, digest = data["tries_left"], data["salt"], data["digest"]
-        if not isinstance(tries, int) or not isinstance(salt, str) or not isinstance(digest, str | None):
-            raise ValueError(f"malformed credential state {sorted(data)}")
-        return cls(tries, bytes.fromhex(salt), None if digest is None else bytes.fromhex(digest))
-
 
 def _digest(salt: bytes, value: bytes) -> bytes:
     return hashlib.sha256(salt + value).digest()

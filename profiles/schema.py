@@ -6,6 +6,7 @@ Errors name the file, the field and what is wrong. The format is documented in `
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Collection
@@ -123,7 +124,9 @@ class ContentSpec(_Model):
         """Checked only when the loader passes the content builders' sources (``context["sources"]``)."""
         known = (info.context or {}).get("sources")
         if value is not None and known is not None and value not in known:
-            raise ValueError(f"unknown content source {value!r} (known: {', '.join(sorted(known))})")
+            close = difflib.get_close_matches(value, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown content source {value!r}{hint}")
         return value
 
     @model_validator(mode="after")
@@ -285,6 +288,7 @@ class AppletSpec(_Model):
     keys: list[KeySpec] = []
     terminal_keys: list[TerminalKeySpec] = []
     aliases: list[AliasSpec] = []
+    free_area: bool = Field(default=False, description="installed in the chip's free area (空き領域)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -407,6 +411,12 @@ class PersonalisationSpec(_Model):
     """Which TEST PKI issues the card's certificates: today's RSA-2048 hierarchy or the next card's P-384."""
 
 
+class CapacitySpec(_Model):
+    """The chip's memory budget (容量): what every file, key, credential and rule takes must fit."""
+
+    eeprom_bytes: int | None = Field(default=None, ge=1, description="None: no budget is checked")
+
+
 class ProfileInfo(_Model):
     name: str
     description: str
@@ -417,6 +427,7 @@ class Profile(_Model):
     atr: AtrSpec
     behaviour: BehaviourSpec = BehaviourSpec()
     personalisation: PersonalisationSpec = PersonalisationSpec()
+    capacity: CapacitySpec = CapacitySpec()
     applets: list[AppletSpec]
     data_objects: list[DataObjectSpec] = []
     status_commands: list[StatusCommandSpec] = []

@@ -10,6 +10,7 @@ import pytest
 from mynacard.emulator.issuance import builders
 from mynacard.emulator.issuance.personalise import PersonalisationError, open_card
 from mynacard.emulator.issuance.profiles import load_profile
+from mynacard.emulator.store.documents import ContentsDocument
 from mynacard.emulator.store.state import StateStore
 from mynacard.profiles.schema import ProfileError, parse_profile
 from tests.test_profile_format import MINI
@@ -78,7 +79,9 @@ def test_only_the_builders_a_profile_uses_run(tmp_path: Path, monkeypatch: pytes
     assert ran == ["card"]
     assert not (tmp_path / "card" / "pki").exists()
     assert not (tmp_path / "card" / "keys").exists()
-    stored = StateStore(tmp_path / "card").read_json(StateStore.CONTENTS)["files"]["app/0003"]
+    stored = (
+        StateStore(tmp_path / "card").read_document(StateStore.CONTENTS, ContentsDocument).files["app/0003"]
+    )
     assert bytes.fromhex(stored) == card.atr[1:]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from mynacard.apdu.readers.base import Reader
 from mynacard.apdu.response import ResponseApdu
 from mynacard.apdu.status import describe, tries_left
+from mynacard.apdu.tlv import encoded_size
 
 
 def select_df_name(aid: bytes) -> bytes:
@@ -46,19 +47,22 @@ class Session:
         """Read a DER certificate: a 4-byte probe (``30 82 HH LL``), then 256-byte chunks."""
         self.select_ef(fid)
         header = self.expect_ok("READ BINARY header", bytes.fromhex("00B0000004"))
-        total = int.from_bytes(header[2:4], "big") + 4
-        data = b""
+        return self._read_on(b"", int.from_bytes(header[2:4], "big") + 4)
+
+    def read_tlv_file(self, fid: int) -> bytes:
+        """Read a BER-TLV EF whole: 256 bytes, then as many more as its header declares."""
+        self.select_ef(fid)
+        data = self.expect_ok("READ BINARY", bytes.fromhex("00B0000000"))
+        return self._read_on(data, encoded_size(data))[: encoded_size(data)]
+
+    def _read_on(self, data: bytes, total: int) -> bytes:
+        """``data`` (read from offset 0) extended to ``total`` bytes by READ BINARY of 256-byte chunks."""
         while len(data) < total:
             n = min(256, total - len(data))
             data += self.expect_ok(
                 "READ BINARY", bytes((0x00, 0xB0, len(data) >> 8, len(data) & 0xFF, n & 0xFF))
             )
         return data
-
-    def read_tlv_file(self, fid: int) -> bytes:
-        """Read a BER-TLV EF whole (one 256-byte read covers the small text-AP files)."""
-        self.select_ef(fid)
-        return self.expect_ok("READ BINARY", bytes.fromhex("00B0000000"))
 
     def tries_left(self, credential_fid: int) -> int:
         """The empty VERIFY: the counter, without using a try."""

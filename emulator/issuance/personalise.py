@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from mynacard.emulator.issuance.pki import KeyType, TestPki, generate_key
 from mynacard.emulator.issuance.profiles import load_profile, load_profile_with_text
 from mynacard.emulator.issuance.records.legacy import RecordOptions
 from mynacard.emulator.security import CredentialRef
+from mynacard.emulator.store.documents import CardDocument
 from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateError, StateStore
 from mynacard.profiles.schema import ContentSpec, CredentialSpec, Profile
@@ -153,29 +156,72 @@ def _initial_credentials(profile: Profile, persona: Persona | None) -> dict[str,
     return states
 
 
+DEFAULT_PROFILE = "legacy-2016"
+DEFAULT_PERSONA = "default"
+
+
 def open_card(
-    profile: str | Path,
+    profile: str | Path | None,
     persona: str | Path | None,
     state_dir: str | os.PathLike[str] | None,
     pki: TestPki | None = None,
 ) -> Card:
-    """Open the card in ``state_dir``, personalising it first from ``profile`` and ``persona`` if empty.
+    """Open the card in ``state_dir``, personalising it first from ``profile`` and ``persona`` if needed.
 
-    ``state_dir=None`` makes a card that lives only in memory.
+    A card reopens from its own copy of its profile: ``profile`` and ``persona``, when given, must be the
+    ones it was made from, and ``None`` accepts the card's own. For a new card, ``profile=None`` is
+    ``legacy-2016`` and ``persona=None`` is no holder at all (for profiles with literal contents only).
+    ``state_dir=None`` makes a card that lives only in memory. A directory with files but no ``card.json``
+    is refused: it is not a card, and personalising over it would lie.
     """
-    store = StateStore(None if state_dir is None else Path(state_dir))
-    if not store.exists():
-        loaded, text = load_profile_with_text(profile)
-        holder = load_persona(persona) if persona is not None else None
-        personalise(loaded, text, holder, store, pki)
-    else:
-        _require_same_profile(store, profile)
+    if state_dir is None:
+        store = StateStore(None)
+        _personalise_new(store, profile, persona, pki)
+        return load_card(store)
+    directory = Path(state_dir)
+    store = StateStore(directory)
+    if store.exists():
+        _require_made_from(store, profile, persona)
+        return load_card(store)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise StateError(
+            f"{directory}: holds files but no {StateStore.CARD}, so it is no card (was {StateStore.CARD} "
+            "deleted?); refusing to personalise over it"
+        )
+    _personalise_into(directory, profile, persona, pki)
     return load_card(store)
 
 
-def _require_same_profile(store: StateStore, profile: str | Path) -> None:
-    """Reopening a card under another profile's name is a mistake worth stopping, not guessing."""
-    made_from = store.read_json(StateStore.CARD).get("profile")
-    wanted = load_profile(profile).name
-    if made_from != wanted:
-        raise StateError(f"{store.directory}: holds a {made_from} card, not {wanted}")
+def _personalise_new(
+    store: StateStore, profile: str | Path | None, persona: str | Path | None, pki: TestPki | None
+) -> None:
+    loaded, text = load_profile_with_text(profile if profile is not None else DEFAULT_PROFILE)
+    holder = load_persona(persona) if persona is not None else None
+    personalise(loaded, text, holder, store, pki)
+
+
+def _personalise_into(
+    directory: Path, profile: str | Path | None, persona: str | Path | None, pki: TestPki | None
+) -> None:
+    """Personalise aside, then rename into place: a killed or failed personalisation leaves no card."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    for stale in directory.parent.glob(f".{directory.name}.personalising-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    aside = Path(tempfile.mkdtemp(prefix=f".{directory.name}.personalising-", dir=directory.parent))
+    try:
+        _personalise_new(StateStore(aside), profile, persona, pki)
+        os.replace(aside, directory)  # onto a missing or empty directory
+    except BaseException:
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+
+
+def _require_made_from(store: StateStore, profile: str | Path | None, persona: str | Path | None) -> None:
+    """Reopening a card as another profile's or persona's is a mistake worth stopping, not guessing."""
+    made = store.read_document(StateStore.CARD, CardDocument)
+    if profile is not None and (wanted := load_profile(profile).name) != made.profile:
+        raise StateError(f"{store.directory}: holds a {made.profile} card, not {wanted}")
+    if persona is not None and (holder := load_persona(persona).id) != made.persona:
+        raise StateError(
+            f"{store.directory}: holds the card of TEST persona {made.persona!r}, not {holder!r}"
+        )

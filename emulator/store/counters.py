@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from mynacard.emulator.credentials import CredentialState
+from mynacard.emulator.store.documents import CredentialDocument, SecurityDocument
 from mynacard.emulator.store.state import StateError, StateStore
 
 if TYPE_CHECKING:
@@ -32,9 +33,28 @@ class SecurityFile:
         self._stamp: Stamp | None = self._current_stamp()
 
     def states(self) -> dict[str, CredentialState]:
-        """The stored state of every credential, as on disk now."""
-        document = self._store.read_json(StateStore.SECURITY)["credentials"]
-        return {key: CredentialState.from_json(value) for key, value in document.items()}
+        """The stored state of every credential, as on disk now (validated: see ``documents``)."""
+        document = self._store.read_document(StateStore.SECURITY, SecurityDocument)
+        return {
+            key: CredentialState(
+                value.tries_left,
+                bytes.fromhex(value.salt),
+                None if value.digest is None else bytes.fromhex(value.digest),
+            )
+            for key, value in document.credentials.items()
+        }
+
+    def remove_leftovers(self) -> None:
+        """Temporary files of writes that a kill interrupted (``.security.json.XXXXXXXX``).
+
+        Only counter writes run while a card is open, and they run under the lock, so a leftover found
+        under the lock belongs to no write in progress.
+        """
+        if self._store.directory is None:
+            return
+        with self.locked():
+            for leftover in self._store.directory.glob(f".{StateStore.SECURITY}.*"):
+                leftover.unlink(missing_ok=True)
 
     def attach(self, credential: Credential) -> None:
         self._credentials[str(credential.ref)] = credential
@@ -78,3 +98,8 @@ class SecurityFile:
         document = {key: c.state.to_json() for key, c in self._credentials.items()}
         self._store.write_json(StateStore.SECURITY, {"credentials": document})
         self._stamp = self._current_stamp()
+
+
+def _state(document: CredentialDocument) -> CredentialState:
+    digest = None if document.digest is None else bytes.fromhex(document.digest)
+    return CredentialState(document.tries_left, bytes.fromhex(document.salt), digest)

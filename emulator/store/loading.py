@@ -7,7 +7,7 @@ keys and ``security.json`` the credentials' counters and digests.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -35,12 +35,14 @@ from mynacard.emulator.filesystem import (
 )
 from mynacard.emulator.security import CredentialRef
 from mynacard.emulator.store.counters import SecurityFile
+from mynacard.emulator.store.documents import CardDocument, ContentsDocument
 from mynacard.emulator.store.rules import compile_rule
 from mynacard.emulator.store.state import StateError, StateStore
 from mynacard.profiles.schema import (
     AppletSpec,
     CredentialSpec,
     KeySpec,
+    Profile,
     TerminalKeySpec,
     parse_profile,
     resolve_sfi,
@@ -48,23 +50,20 @@ from mynacard.profiles.schema import (
 
 
 def load_card(store: StateStore) -> Card:
-    """Rebuild the card from its state directory."""
-    card_doc = store.read_json(StateStore.CARD)
-    where = f"{store.directory}/{StateStore.PROFILE}" if store.directory else StateStore.PROFILE
-    profile = parse_profile(store.read(StateStore.PROFILE).decode("utf-8"), where)
-    if profile.name != card_doc.get("profile"):
-        raise StateError(
-            f"{where}: profile {profile.name!r} does not match card.json {card_doc.get('profile')!r}"
-        )
-    contents = store.read_json(StateStore.CONTENTS)
+    """Rebuild the card from its state directory; a damaged state file is refused, naming file and field."""
+    card_doc = store.read_document(StateStore.CARD, CardDocument)
+    profile = _stored_profile(store, card_doc)
+    contents = store.read_document(StateStore.CONTENTS, ContentsDocument)
     security = SecurityFile(store)
+    security.remove_leftovers()
     states = security.states()
+    _check_states(store, profile, states)
     applets = [_load_applet(a, store, contents, states, security) for a in profile.applets]
     data_objects = [
         DataObject(
             int.from_bytes(d.tag, "big"),
             d.label,
-            bytes.fromhex(contents["data_objects"][d.tag.hex().upper()]),
+            bytes.fromhex(_content(store, contents.data_objects, "data_objects", d.tag.hex().upper())),
             d.scope == "mf",
         )
         for d in profile.data_objects
@@ -74,10 +73,47 @@ def load_card(store: StateStore) -> Card:
         for c in profile.status_commands
     ]
     filesystem = FileSystem(applets, aliases=profile.behaviour.legacy_aliases)
-    table = build_ins_table(
-        profile.behaviour, status_commands, {a.id: _optional_commands(a) for a in profile.applets}
-    )
+    optional = {a.id: _optional_commands(a) for a in profile.applets}
+    table = build_ins_table(profile.behaviour, status_commands, optional)
     return Card(profile.name, profile.atr.build(), filesystem, profile.behaviour, table, data_objects)
+
+
+def _stored_profile(store: StateStore, card_doc: CardDocument) -> Profile:
+    """The card's own copy of its profile, which must be the one ``card.json`` names."""
+    where = store.where(StateStore.PROFILE)
+    try:
+        text = store.read(StateStore.PROFILE).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StateError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    profile = parse_profile(text, where)
+    if profile.name != card_doc.profile:
+        raise StateError(f"{where}: profile {profile.name!r} does not match card.json {card_doc.profile!r}")
+    return profile
+
+
+def _check_states(store: StateStore, profile: Profile, states: Mapping[str, CredentialState]) -> None:
+    """Every credential of the profile has a state, within its retry limit, and nothing else has one."""
+    where = store.where(StateStore.SECURITY)
+    expected = {str(CredentialRef(a.id, c.id)): c for a in profile.applets for c in a.credentials}
+    if missing := sorted(set(expected) - set(states)):
+        raise StateError(f"{where}: credentials: no state for {', '.join(missing)}")
+    if unknown := sorted(set(states) - set(expected)):
+        raise StateError(f"{where}: credentials: {', '.join(unknown)} is not a credential of the profile")
+    for key, spec in expected.items():
+        limit = spec.max_tries or 0
+        if states[key].tries_left > limit:
+            tries = states[key].tries_left
+            raise StateError(f"{where}: credentials.{key}.tries_left: {tries} is more than the limit {limit}")
+
+
+def _content(store: StateStore, table: Mapping[str, T], kind: str, key: str) -> T:
+    """One entry of ``contents.json``; a missing one is named, not a ``KeyError``."""
+    if key not in table:
+        raise StateError(f"{store.where(StateStore.CONTENTS)}: {kind}: no entry {key!r}")
+    return table[key]
+
+
+T = TypeVar("T")
 
 
 def _optional_commands(spec: AppletSpec) -> list[str]:
@@ -93,7 +129,7 @@ def _optional_commands(spec: AppletSpec) -> list[str]:
 def _load_applet(
     spec: AppletSpec,
     store: StateStore,
-    contents: Mapping[str, Any],
+    contents: ContentsDocument,
     states: Mapping[str, CredentialState],
     security: SecurityFile,
 ) -> Applet:
@@ -104,10 +140,10 @@ def _load_applet(
     for f in spec.files:
         key, sfi = StateStore.content_key(spec.id, f.fid), resolve_sfi(f.sfi, f.fid)
         if f.kind == "transparent":
-            content = bytes.fromhex(contents["files"].get(key, ""))
+            content = bytes.fromhex(contents.files.get(key, ""))
             applet.add(TransparentEF(f.fid, sfi, f.label, content, compile_rule(spec, f.read)))
         elif f.kind == "record":
-            records = [bytes.fromhex(r) for r in contents["records"][key]]
+            records = [bytes.fromhex(r) for r in _content(store, contents.records, "records", key)]
             applet.add(RecordEF(f.fid, sfi, f.label, records, compile_rule(spec, f.read)))
         else:
             applet.add(InternalEF(f.fid, sfi, f.label))
@@ -143,7 +179,7 @@ def _load_credential(
         max_tries=c.max_tries,
         state=states[key],
         sync=security,
-        change=None if c.change is None else compile_rule(spec, c.change),
+        change=compile_rule(spec, c.change if c.change is not None else c.id),
         policy=ReferenceDataPolicy(
             set_without_old=c.set_without_old,
             old_new_split=c.old_new_split,
@@ -154,11 +190,16 @@ def _load_credential(
 
 
 def _load_key(spec: AppletSpec, k: KeySpec, store: StateStore) -> Key:
-    private = serialization.load_pem_private_key(
-        store.read(StateStore.key_file(spec.id, k.fid)), password=None
-    )
+    name = StateStore.key_file(spec.id, k.fid)
+    try:
+        # The card wrote this key itself at personalisation: re-validating RSA keys costs ~30 ms each.
+        private = serialization.load_pem_private_key(
+            store.read(name), password=None, unsafe_skip_rsa_key_validation=True
+        )
+    except (ValueError, TypeError) as exc:
+        raise StateError(f"{store.where(name)}: not a PEM private key ({exc})") from None
     if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise StateError(f"{StateStore.key_file(spec.id, k.fid)}: unsupported key type")
+        raise StateError(f"{store.where(name)}: unsupported key type")
     return Key(
         k.id,
         k.fid,

@@ -6,17 +6,13 @@ moment reopens either before or after a change, never in between. No pickle: eve
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from mynacard.emulator.errors import StateError, StorageError
-
-FORMAT = "mynacard-card-state"
-VERSION = 1
-
+from mynacard.emulator.store.documents import FORMAT, VERSION, Document, encode_document, parse_document
 
 __all__ = ["FORMAT", "VERSION", "StateError", "StateStore", "StorageError", "write_atomic"]
 
@@ -63,6 +59,7 @@ class StateStore:
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
         self._memory: dict[str, bytes] = {}
+        self._documents: dict[str, dict[str, Any]] = {}
 
     @property
     def persistent(self) -> bool:
@@ -93,18 +90,20 @@ class StateStore:
         except FileNotFoundError:
             raise StateError(f"{path}: missing; the state directory is incomplete") from None
 
-    def write_json(self, name: str, document: dict[str, Any]) -> None:
-        body = {"format": FORMAT, "version": VERSION, **document}
-        self.write(name, json.dumps(body, indent=1, ensure_ascii=False, sort_keys=True).encode() + b"\n")
+    def where(self, name: str) -> str:
+        """How errors name a state file: its path, or ``(memory)/name``."""
+        return str(self.directory / name) if self.directory is not None else f"(memory)/{name}"
 
-    def read_json(self, name: str) -> dict[str, Any]:
-        where = self.directory / name if self.directory else name
-        try:
-            document = json.loads(self.read(name))
-        except json.JSONDecodeError as exc:
-            raise StateError(f"{where}: not valid JSON ({exc})") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise StateError(f"{where}: not a mynacard card-state file")
-        if document.get("version") != VERSION:
-            raise StateError(f"{where}: state version {document.get('version')}, this build reads {VERSION}")
-        return document
+    def write_json(self, name: str, document: dict[str, Any]) -> None:
+        """A state document, atomically; in memory it is kept as it is, with no encoding at all."""
+        if self.directory is None:
+            self._documents[name] = document
+            self._memory[name] = b""
+            return
+        self.write(name, encode_document(document))
+
+    def read_document(self, name: str, model: type[Document]) -> Document:
+        """A state document, validated: a damaged one is a ``StateError`` naming the file and the field."""
+        if self.directory is None and name in self._documents:
+            return model.model_validate({"format": FORMAT, "version": VERSION, **self._documents[name]})
+        return parse_document(self.read(name), self.where(name), model)

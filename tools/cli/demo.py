@@ -19,7 +19,11 @@ from mynacard.apdu.applets.jpki import AUTH_CERTIFICATE, AUTH_KEY, AUTH_PIN, Jpk
 from mynacard.apdu.applets.text import TextSession
 from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.apdu.trace import Exchange
-from mynacard.emulator.issuance.personalise import open_card
+from mynacard.emulator.issuance.personalise import DEFAULT_PERSONA, DEFAULT_PROFILE, open_card
+from mynacard.emulator.issuance.personas import Persona, load_persona
+from mynacard.emulator.store.documents import CardDocument
+from mynacard.emulator.store.state import StateStore
+from mynacard.tools.cli.exits import CliError, Exit
 
 MESSAGE = "mynacard demo: 利用者証明のテスト".encode()
 
@@ -28,8 +32,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo", help="run a short JPKI flow against a fresh card on the virtual reader"
     )
-    parser.add_argument("--profile", default="legacy-2016", help="card profile (default: legacy-2016)")
-    parser.add_argument("--persona", default="default", help="TEST persona (default: default)")
+    parser.add_argument(
+        "--profile", help=f"card profile (default: the card's own, or {DEFAULT_PROFILE} for a new card)"
+    )
+    parser.add_argument(
+        "--persona", help=f"TEST persona (default: the card's own, or {DEFAULT_PERSONA} for a new card)"
+    )
     parser.add_argument("--state", type=Path, help="keep the card in this directory (default: a temp dir)")
     parser.set_defaults(func=run)
     return parser
@@ -42,16 +50,33 @@ def run(args: argparse.Namespace) -> int:
         return _demo(args.profile, args.persona, Path(tmp) / "card")
 
 
-def _demo(profile: str, persona_id: str, state: Path) -> int:
-    from mynacard.emulator.issuance.personas import load_persona
-
-    persona = load_persona(persona_id)
-    print(f"personalising a {profile} card for TEST persona {persona.id!r} in {state} …")
-    card = open_card(profile, persona_id, state)
+def _demo(profile: str | None, persona_id: str | None, state: Path) -> int:
+    """Open (or personalise) the card, refusing one of another profile or persona before any VERIFY."""
+    store = StateStore(state)
+    if store.exists():
+        print(f"opening the card in {state} …")
+        card = open_card(profile, persona_id, state)
+        made_for = store.read_document(StateStore.CARD, CardDocument).persona
+        if made_for is None:
+            raise CliError(f"{state}: the card was made for no persona, so the demo knows no PIN")
+        persona = load_persona(made_for)
+    else:
+        persona = load_persona(persona_id or DEFAULT_PERSONA)
+        print(
+            f"personalising a {profile or DEFAULT_PROFILE} card for TEST persona {persona.id!r} in {state} …"
+        )
+        card = open_card(profile or DEFAULT_PROFILE, persona.id, state)
     reader = VirtualReader(card)
     reader.add_observer(_print_exchange)
     atr = reader.power_on()
     print(f"ATR {atr.hex(' ').upper()}\n")
+    _legacy_flows(reader, persona)
+    reader.close()
+    return Exit.OK
+
+
+def _legacy_flows(reader: VirtualReader, persona: Persona) -> None:
+    """利用者証明 on today's card: certificate, PIN counter, VERIFY, signature; then 基本4情報."""
     client = JpkiSession(reader)
     client.select()
     certificate = x509.load_der_x509_certificate(client.read_certificate(AUTH_CERTIFICATE))
@@ -64,8 +89,6 @@ def _demo(profile: str, persona_id: str, state: Path) -> int:
     public_key.verify(signature, MESSAGE, padding.PKCS1v15(), hashes.SHA256())
     print("# signature verified with the certificate's public key: OK\n")
     _read_basic_attributes(reader, persona.text_pin)
-    reader.close()
-    return 0
 
 
 def _read_basic_attributes(reader: VirtualReader, pin: str) -> None:
