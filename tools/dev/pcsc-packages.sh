@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the PC/SC tests need: pcscd, vsmartcard's vpcd, OpenSC, and what pyscard's
-# sdist build needs (pcsc-lite headers, swig, gcc, Python headers). Idempotent: returns at once when all
-# are installed. Needs root (or sudo). Recommends are skipped: they pull in vpicc and a GTK stack.
+# sdist build needs (pcsc-lite headers, swig, gcc, Python headers); and OpenPACE (libeac) with the OpenSSL
+# headers its own headers include (libeac-dev does not depend on libssl-dev), for the PACE interoperability
+# test that builds tools/dev/openpace/pace_peer.c. Idempotent: returns at once when all are installed.
+# Needs root (or sudo). Recommends are skipped: they pull in vpicc and a GTK stack.
 set -euo pipefail
 
-packages=(pcscd vsmartcard-vpcd opensc libpcsclite-dev swig gcc python3-dev)
+packages=(pcscd vsmartcard-vpcd opensc libpcsclite-dev swig gcc python3-dev libeac3 libeac-dev libssl-dev)
 
 missing=()
 for package in "${packages[@]}"; do
