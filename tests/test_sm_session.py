@@ -7,6 +7,8 @@ objects → ``69 87``; either ends the session on the side that saw it.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.response import ResponseApdu
@@ -399,3 +401,36 @@ def test_key_lengths_and_ssc_are_checked() -> None:
         SmSession(bytes(16), bytes(16), AES_128, bytes(8))
     with pytest.raises(ValueError):
         SmSession(bytes(16), bytes(16), TDES, 1 << 64)
+
+
+# -- properties ----------------------------------------------------------------------------------------------
+
+first_interindustry_cla = st.sampled_from([0x00, 0x01, 0x02, 0x03, 0x10, 0x13, 0x80, 0x83, 0x90])
+commands = st.builds(
+    lambda cla, ins, p1, p2, data, ne: CommandApdu(cla, ins, p1, p2, data, ne),
+    first_interindustry_cla,
+    st.integers(0, 255).filter(lambda ins: ins >> 4 not in (6, 9)),
+    st.integers(0, 255),
+    st.integers(0, 255),
+    st.binary(max_size=400),
+    st.one_of(st.just(0), st.integers(1, 256), st.integers(257, 65536)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(suite=st.sampled_from([TDES, AES_128, AES_256]), command=commands, data=st.binary(max_size=600))
+def test_any_exchange_round_trips(suite: CipherSuite, command: CommandApdu, data: bytes) -> None:
+    terminal, card = pair(suite)
+    assert send(terminal, card, command) == command
+    wire = card.wrap_response(data, 0x9000).to_bytes()
+    assert terminal.unwrap_response(ResponseApdu.from_bytes(wire)) == ResponseApdu(data, 0x9000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.binary(max_size=80), cla=st.sampled_from([0x0C, 0x1C, 0x8C]))
+def test_arbitrary_protected_bodies_never_escape_as_other_errors(body: bytes, cla: int) -> None:
+    _, card = pair(AES_128)
+    with pytest.raises(SecureMessagingError) as raised:
+        card.unwrap_command(CommandApdu(cla, 0xB0, 0, 0, body, 256 if body else 0))
+    assert raised.value.sw in (SW.SM_DATA_OBJECTS_MISSING, SW.SM_DATA_OBJECTS_INCORRECT)
+    assert card.closed
