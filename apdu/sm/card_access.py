@@ -1,4 +1,4 @@
-"""PACEInfo in EF.CardAccess (ICAO Doc 9303-11 §9.2.1; BSI TR-03110-3 §A.1.1.1).
+"""PACEInfo in EF.CardAccess (ICAO Doc 9303-11 §9.2; BSI TR-03110-3).
 
     SecurityInfos ::= SET OF SecurityInfo
     PACEInfo ::= SEQUENCE { protocol OBJECT IDENTIFIER, version INTEGER (2), parameterId INTEGER OPTIONAL }

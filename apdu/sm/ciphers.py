@@ -1,11 +1,11 @@
 """The two cipher suites of ICAO SM: 3DES (CBC, retail MAC) and AES (CBC, CMAC); ICAO Doc 9303-11 §9.8.
 
-- 3DES (§9.8.6.1): two-key TDES in CBC mode with a zero IV; the MAC is ISO/IEC 9797-1 MAC algorithm 3
+- 3DES: two-key TDES in CBC mode with a zero IV; the MAC is ISO/IEC 9797-1 MAC algorithm 3
   ("retail MAC", DES with the second key only on the last block); SSC of 8 bytes.
-- AES (§9.8.6.2, BSI TR-03110-3 §F.2.2): AES-CBC with IV = E(K_enc, SSC); AES-CMAC (NIST SP 800-38B)
+- AES (also BSI TR-03110-3, secure messaging): AES-CBC with IV = E(K_enc, SSC); AES-CMAC (NIST SP 800-38B)
   truncated to 8 bytes; SSC of 16 bytes; keys of 128, 192 or 256 bits.
 
-The nonce of PACE is encrypted with K_π and a zero IV in CBC mode (§4.4.3.1), for both suites. All ciphers
+The nonce of PACE is encrypted with K_π and a zero IV in CBC mode (§4.4), for both suites. All ciphers
 come from ``cryptography``; only the composition of the retail MAC out of DES blocks is done here.
 """
 
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 MAC_LENGTH = 8
-"""Every SM MAC and PACE authentication token is 8 bytes (ICAO Doc 9303-11 §9.8.6, §4.4.3.4)."""
+"""Every SM MAC and PACE authentication token is 8 bytes (ICAO Doc 9303-11 §9.8 and §4.4)."""
 
 
 def _cbc(algorithm: algorithms.AES | TripleDES, iv: bytes, data: bytes, *, encrypt: bool) -> bytes:
@@ -60,7 +60,7 @@ class CipherSuite(ABC):
 
     @abstractmethod
     def encrypt_nonce(self, k_pi: bytes, nonce: bytes) -> bytes:
-        """PACE: z = E(K_π, s), CBC with a zero IV (ICAO Doc 9303-11 §4.4.3.1)."""
+        """PACE: z = E(K_π, s), CBC with a zero IV (ICAO Doc 9303-11 §4.4)."""
 
     @abstractmethod
     def decrypt_nonce(self, k_pi: bytes, z: bytes) -> bytes:
@@ -71,7 +71,7 @@ class CipherSuite(ABC):
 
 
 class AesSuite(CipherSuite):
-    """AES-CBC with IV = E(K_enc, SSC) and AES-CMAC (BSI TR-03110-3 §F.2.2)."""
+    """AES-CBC with IV = E(K_enc, SSC) and AES-CMAC (ICAO Doc 9303-11 §9.8, BSI TR-03110-3)."""
 
     block_size = 16
 
@@ -113,7 +113,7 @@ def _tdes(key16: bytes) -> TripleDES:
 
 
 class TdesSuite(CipherSuite):
-    """Two-key TDES-CBC with a zero IV and the ISO/IEC 9797-1 MAC algorithm 3 (ICAO Doc 9303-11 §9.8.6.1)."""
+    """Two-key TDES-CBC with a zero IV and the ISO/IEC 9797-1 MAC algorithm 3 (ICAO Doc 9303-11 §9.8)."""
 
     block_size = 8
     key_length = 16

@@ -1,8 +1,8 @@
 """Standardized elliptic-curve domain parameters of PACE and their points (ICAO Doc 9303-11 §9.5.1).
 
-Parameter ids (Table 6 of §9.5.1, BSI TR-03110-3 Table 4): 12 NIST P-256, 13 brainpoolP256r1, 15 NIST P-384,
+Parameter ids (ICAO Doc 9303-11 §9.5.1, BSI TR-03110-3): 12 NIST P-256, 13 brainpoolP256r1, 15 NIST P-384,
 16 brainpoolP384r1. Every curve here has cofactor 1, so a point that satisfies the curve equation and is not
-the point at infinity lies in the prime-order group: ``decode_point`` checks exactly that (TR-03110-3 §A.2.2
+the point at infinity lies in the prime-order group: ``decode_point`` checks exactly that (BSI TR-03110-3
 requires it of every received public key). Point arithmetic is the ``ecdsa`` package's; this module only
 converts between its points and the uncompressed encoding ``04 ‖ x ‖ y`` (SEC 1 §2.3.3).
 """

@@ -1,4 +1,4 @@
-"""Dynamic authentication data of GENERAL AUTHENTICATE for PACE (BSI TR-03110-3 §B.11.1, ICAO 9303-11 §9.4).
+"""Dynamic authentication data of GENERAL AUTHENTICATE for PACE (ICAO Doc 9303-11 §4.4, BSI TR-03110-3).
 
 The command and response data field is one ``7C`` object whose content is at most one object per step:
 

@@ -1,10 +1,11 @@
 """Typed errors of secure messaging and PACE, each carrying the status word the card answers.
 
-ISO/IEC 7816-4 §10 (Table 6 of §5.6): ``69 87`` expected SM data objects missing, ``69 88`` SM data objects
-incorrect (a MAC failure included). BSI TR-03110-3 §B.11/B.14 for PACE: ``69 85`` conditions of use not
-satisfied (a step out of order or repeated), ``6A 80`` incorrect data (a malformed or invalid data object,
-a point not on the curve), ``63 00`` authentication failed (a wrong token, i.e. a wrong password), ``6A 88``
-referenced data not found (an unknown password reference). Messages never contain keys or passwords.
+ISO/IEC 7816-4 (status bytes; secure messaging §10): ``69 87`` expected SM data objects missing, ``69 88``
+SM data objects incorrect (a MAC failure included). BSI TR-03110-3 (ISO 7816 mapping) for PACE: ``69 85``
+conditions of use not satisfied (a step out of order or repeated), ``6A 80`` incorrect data (a malformed or
+invalid data object, a point not on the curve), ``63 00`` authentication failed (a wrong token, i.e. a wrong
+password), ``6A 88`` referenced data not found (an unknown password reference). Messages never contain keys
+or passwords.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class SmSessionClosedError(SmObjectsIncorrectError):
 
 
 class PaceError(SecureMessagingError):
-    """Base of the PACE errors (ICAO Doc 9303-11 §4.4, BSI TR-03110-2 §3.2)."""
+    """Base of the PACE errors (ICAO Doc 9303-11 §4.4, BSI TR-03110-2)."""
 
 
 class PaceStateError(PaceError):

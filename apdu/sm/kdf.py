@@ -1,4 +1,4 @@
-"""Key derivation of PACE and the password key K_π (ICAO Doc 9303-11 §9.7.1, §9.7.3; BSI TR-03110-3 §A.2.3).
+"""Key derivation of PACE and the password key K_π (ICAO Doc 9303-11 §9.7.1; BSI TR-03110-3).
 
 KDF(K, c) = H(K ‖ c) with the 32-bit big-endian counter c (1 = K_enc, 2 = K_mac, 3 = K_π), truncated to the
 key length: SHA-1 for 3DES (16 bytes: K_a ‖ K_b; DES parity bits are ignored by the cipher) and AES-128,
@@ -28,7 +28,7 @@ def kdf(secret: bytes, counter: int, suite: CipherSuite) -> bytes:
 
 
 class PasswordReference(IntEnum):
-    """The password of MSE:Set AT tag ``83`` (ICAO Doc 9303-11 §9.5.1 Table 8; BSI TR-03110-3 §D.3.1)."""
+    """The password of MSE:Set AT tag ``83`` (ICAO Doc 9303-11 §4.4; BSI TR-03110-3)."""
 
     MRZ = 0x01
     CAN = 0x02

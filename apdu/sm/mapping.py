@@ -1,4 +1,4 @@
-"""ECDH generic mapping and the ephemeral key agreement of PACE (ICAO Doc 9303-11 §4.4.3.3.1, §4.4.3.4).
+"""ECDH generic mapping and the ephemeral key agreement of PACE (ICAO Doc 9303-11 §4.4.3.3.1).
 
 Mapping: each side makes a key pair on the standard generator G and sends its public key; both compute the
 point H = SK_map · PK_map(other) and the ephemeral generator Ĝ = s·G + H. Then each side makes an ephemeral
@@ -52,9 +52,9 @@ def ephemeral_key_pair(parameters: DomainParameters, generator: Point, random: P
 
 
 def shared_secret(parameters: DomainParameters, own: KeyPair, other: Point) -> bytes:
-    """K = x(SK · PK(other)), ``field_size`` bytes (§4.4.3.4); ``other`` must differ from our own key."""
+    """K = x(SK · PK(other)), ``field_size`` bytes (§4.4); ``other`` must differ from our own key."""
     if other == own.public:
-        raise PaceDataError("the other side's ephemeral public key equals ours (TR-03110-3 §A.2.2)")
+        raise PaceDataError("the other side's ephemeral public key equals ours (BSI TR-03110-3 forbids it)")
     curve = parameters.crypto_curve
     public = ec.EllipticCurvePublicNumbers(other.x, other.y, curve).public_key()
     return ec.derive_private_key(own.private, curve).exchange(ec.ECDH(), public)

@@ -1,6 +1,6 @@
 """MSE:Set AT for PACE: ``00 22 C1 A4`` with the protocol, the password and the domain parameters.
 
-ICAO Doc 9303-11 §9.4.1 / BSI TR-03110-3 §B.14.1: the data field holds ``80`` the protocol OID (content
+ICAO Doc 9303-11 §4.4 / BSI TR-03110-3: the data field holds ``80`` the protocol OID (content
 octets), ``83`` the password reference (01 MRZ, 02 CAN, 03 PIN, 04 PUK; 81 照合番号A, proprietary and
 ASSUMED) and, optionally, ``84`` the standardized domain parameter id (needed when EF.CardAccess lists more
 than one). Parsing is strict: those tags in that order, ``80`` and ``83`` mandatory. Errors follow
@@ -21,7 +21,7 @@ from mynacard.apdu.tlv import TlvError, ber_decode_all, ber_encode
 
 INS_MSE = 0x22
 P1_SET_MUTUAL_AUTHENTICATION = 0xC1
-"""Set, for computation, decipherment, internal and external authentication (ISO/IEC 7816-4 §11.5.11)."""
+"""MSE P1: set, for computation, decipherment, internal and external authentication (ISO/IEC 7816-4)."""
 P2_AUTHENTICATION_TEMPLATE = 0xA4
 
 TAG_PROTOCOL = 0x80

@@ -1,4 +1,4 @@
-"""The SM data objects of a protected command or response (ISO/IEC 7816-4 §10.2, ICAO Doc 9303-11 §9.8).
+"""The SM data objects of a protected command or response (ISO/IEC 7816-4 §10, ICAO Doc 9303-11 §9.8).
 
 - ``87``: padding-content indicator ``01`` then the cryptogram of the padded data (even INS, and responses);
 - ``85``: the cryptogram without indicator (odd INS: the plain data is BER-TLV and is sent as it is padded);
@@ -27,7 +27,7 @@ TAG_STATUS = 0x99
 TAG_MAC = 0x8E
 
 PADDING_INDICATOR = 0x01
-"""Padding-content indicator of ``87``: padding method 2 of ISO/IEC 9797-1 (ISO/IEC 7816-4 Table 51)."""
+"""Padding-content indicator of ``87``: padding method 2 of ISO/IEC 9797-1 (ISO/IEC 7816-4 §10)."""
 
 
 def cryptogram_object(cryptogram: bytes, *, odd_ins: bool) -> bytes:

@@ -1,17 +1,17 @@
-"""The chip (PICC) side of PACE v2 with ECDH generic mapping (ICAO Doc 9303-11 §4.4, BSI TR-03110-2 §3.2).
+"""The chip (PICC) side of PACE v2 with ECDH generic mapping (ICAO Doc 9303-11 §4.4, BSI TR-03110-2).
 
 The card creates one ``PaceChip`` at MSE:Set AT (with the password the reference names) and hands it the data
 field of each GENERAL AUTHENTICATE; ``respond`` returns the response data field. The steps:
 
 1. ``7C 00`` → ``80`` z = E(K_π, s) for a fresh nonce s (one cipher block, as OpenPACE does).
 2. ``81`` PK_map,PCD → ``82`` PK_map,IC; Ĝ = s·G + H.
-3. ``83`` PK_DH,PCD → ``84`` PK_DH,IC (on Ĝ); K = x(SK_DH,IC · PK_DH,PCD), which must differ from our key.
+3. ``83`` PK_DH,PCD (which must differ from PK_DH,IC) → ``84`` PK_DH,IC (on Ĝ); K = x(SK_DH,IC · PK_DH,PCD).
 4. ``85`` T_PCD, checked against MAC(K_mac, PK_DH,IC) → ``86`` T_IC = MAC(K_mac, PK_DH,PCD).
 
-Errors carry the status word to answer (BSI TR-03110-3 §B.11.1): ``69 85`` a step out of order, repeated
-or after the end; ``6A 80`` bad data (malformed ``7C``, a zero-length or oversized object, a point not on the
-curve); ``63 00`` a wrong token, i.e. a wrong password (the card counts it against the credential and answers
-``63 Cx``). Any error aborts the run.
+Errors carry the status word to answer (BSI TR-03110-3, GENERAL AUTHENTICATE): ``69 85`` a step out of
+order, repeated or after the end; ``6A 80`` bad data (malformed ``7C``, a zero-length or oversized object, a
+point not on the curve); ``63 00`` a wrong token, i.e. a wrong password (the card counts it against the
+credential and answers ``63 Cx``). Any error aborts the run.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What both sides of PACE share: parameters, password key, step counter, failure and the session keys.
 
-ICAO Doc 9303-11 §4.4.3: four GENERAL AUTHENTICATE steps; after the fourth both sides hold
-K_enc = KDF(K, 1) and K_mac = KDF(K, 2) and start secure messaging with SSC 0 (§9.8.3). A side that hits an
+ICAO Doc 9303-11 §4.4: four GENERAL AUTHENTICATE steps; after the fourth both sides hold
+K_enc = KDF(K, 1) and K_mac = KDF(K, 2) and start secure messaging with SSC 0 (§9.8). A side that hits an
 error aborts the run: every later call raises ``PaceStateError`` (``69 85``), so nothing of a failed run
 leaks into the next one; the card starts again with a new object at the next MSE:Set AT.
 """
@@ -61,7 +61,7 @@ class PaceParty:
         return self._keys
 
     def secure_messaging(self) -> SmSession:
-        """A new SM session under the session keys, SSC 0 (ICAO Doc 9303-11 §9.8.3)."""
+        """A new SM session under the session keys, SSC 0 (ICAO Doc 9303-11 §9.8)."""
         return self.session_keys().session(0)
 
     def _derive_keys(self, shared_secret: bytes) -> None:

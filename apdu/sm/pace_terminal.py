@@ -1,4 +1,4 @@
-"""The terminal (PCD) side of PACE v2 with ECDH generic mapping (ICAO Doc 9303-11 §4.4, BSI TR-03110-2 §3.2).
+"""The terminal (PCD) side of PACE v2 with ECDH generic mapping (ICAO Doc 9303-11 §4.4, BSI TR-03110-2).
 
 Use: ``mse_set_at()`` gives MSE:Set AT; then four times ``command()`` (or ``command_data()`` for the bare
 ``7C …``) and ``process_response(data)`` with the chip's ``7C …``; then ``secure_messaging()``. The steps:
@@ -8,7 +8,7 @@ Use: ``mse_set_at()`` gives MSE:Set AT; then four times ``command()`` (or ``comm
 3. ``83`` PK_DH,PCD (on Ĝ) → chip ``84`` PK_DH,IC; K = x(SK_DH,PCD · PK_DH,IC), K_enc, K_mac.
 4. ``85`` T_PCD = MAC(K_mac, PK_DH,IC) → chip ``86`` T_IC, checked against MAC(K_mac, PK_DH,PCD).
 
-Steps 1–3 are sent with CLA ``10`` (command chaining marks the steps, TR-03110-3 §B.11.1), step 4 with ``00``.
+Steps 1–3 are sent with CLA ``10`` (command chaining marks the steps, BSI TR-03110-3), step 4 with ``00``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Padding method 2 of ISO/IEC 9797-1 (§6.1.3): append ``80``, then ``00`` up to a multiple of the block.
+"""Padding method 2 of ISO/IEC 9797-1: append ``80``, then ``00`` up to a multiple of the block.
 
-ISO/IEC 7816-4 §10.2 and ICAO Doc 9303-11 §9.8.5 use it for every cryptogram and MAC input of SM.
+ISO/IEC 7816-4 §10 and ICAO Doc 9303-11 §9.8 use it for every cryptogram and MAC input of SM.
 """
 
 from __future__ import annotations

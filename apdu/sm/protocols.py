@@ -1,4 +1,4 @@
-"""PACE protocols supported: ECDH generic mapping with 3DES or AES (ICAO 9303-11 §9.2.3, TR-03110-3 §A.1.1.1).
+"""PACE protocols supported: ECDH generic mapping with 3DES or AES (ICAO Doc 9303-11 §9.2, BSI TR-03110-3).
 
 ``id-PACE-ECDH-GM`` is ``bsi-de protocols(2) smartcard(2) pace(4) ecdh-GM(2)``, ``0.4.0.127.0.7.2.2.4.2``;
 the last arc names the suite: 1 = 3DES-CBC-CBC, 2/3/4 = AES-CBC-CMAC-128/192/256.

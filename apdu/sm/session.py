@@ -1,13 +1,14 @@
 """One secure-messaging session: wrap and unwrap on both sides (ISO/IEC 7816-4 §10, ICAO Doc 9303-11 §9.8).
 
 The terminal wraps commands and unwraps responses; the card unwraps commands and wraps responses. Each of
-these four steps first increments the send-sequence counter (SSC), so one exchange uses two values (§9.8.3).
+these four steps first increments the send-sequence counter (SSC), so one exchange uses two values.
 Key establishment is a plug-in: the session takes K_enc, K_mac, the cipher suite and the initial SSC from
 whatever established them (PACE gives SSC 0; BAC or session-key delivery give others).
 
-MAC input (§9.8.5, BSI TR-03110-3 §F.2): ``pad(SSC ‖ pad(CLA' INS P1 P2) ‖ DO87/85 ‖ DO97)`` for a command,
-``pad(SSC ‖ DO87 ‖ DO99)`` for a response. Any error closes the session: the card answers the error's status
-word and ends secure messaging, as the standard requires; later use raises ``SmSessionClosedError``.
+MAC input (ICAO Doc 9303-11 §9.8, BSI TR-03110-3): ``pad(SSC ‖ pad(CLA' INS P1 P2) ‖ DO87/85 ‖ DO97)``
+for a command, ``pad(SSC ‖ DO87 ‖ DO99)`` for a response. Any error closes the session: the card answers
+the error's status word and ends secure messaging, as the standard requires; later use raises
+``SmSessionClosedError``.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class SmSession:
     # -- the four steps -------------------------------------------------------------------------------------
 
     def wrap_command(self, command: CommandApdu) -> CommandApdu:
-        """Terminal: the protected form of ``command`` (ICAO Doc 9303-11 §9.8.5.1)."""
+        """Terminal: the protected form of ``command`` (ICAO Doc 9303-11 §9.8)."""
         with self._step():
             cla = protected_cla(command.cla)
             odd_ins = bool(command.ins & 1)
@@ -146,7 +147,7 @@ class SmSession:
             return CommandApdu(plain_cla, command.ins, command.p1, command.p2, data, ne, extended=extended)
 
     def wrap_response(self, data: bytes, sw: int) -> ResponseApdu:
-        """Card: the protected response ``[87] 99 8E`` + SW for plain ``data`` and ``sw`` (§9.8.5.2)."""
+        """Card: the protected response ``[87] 99 8E`` + SW for plain ``data`` and ``sw`` (§9.8)."""
         with self._step():
             objects = b""
             if data:

@@ -1,4 +1,4 @@
-"""PACE authentication tokens (ICAO Doc 9303-11 §4.4.3.5, §9.4.2; BSI TR-03110-3 §A.2.4, §D.3.1).
+"""PACE authentication tokens (ICAO Doc 9303-11 §4.4; BSI TR-03110-3).
 
 T = MAC(K_mac, public key data object of the other side's ephemeral key), where the data object is
 ``7F49 L { 06 L protocol-OID, 86 L 04‖x‖y }``. With AES the MAC is AES-CMAC of the object as it is (CMAC pads
@@ -18,7 +18,7 @@ TAG_EC_PUBLIC_POINT = 0x86
 
 
 def public_key_data_object(protocol: PaceProtocol, encoded_point: bytes) -> bytes:
-    """``7F49 { 06 OID, 86 point }`` (TR-03110-3 §D.3.1, elliptic-curve public key)."""
+    """``7F49 { 06 OID, 86 point }`` (BSI TR-03110-3, elliptic-curve public key data object)."""
     body = ber_encode(TAG_OID, protocol.oid_value) + ber_encode(TAG_EC_PUBLIC_POINT, encoded_point)
     return ber_encode(TAG_PUBLIC_KEY, body)
 
