@@ -335,6 +335,13 @@ class _Corpus:
                 f"{name}-sign-interindustry",
                 [*opened, select_fid(key.fid), apdu(0x00, 0x2A, 0x9E, 0x9A, data, 256)],
             )
+            self.add(
+                f"{name}-sign-nothing", [*opened, select_fid(key.fid), apdu(0x80, 0x2A, scheme, 0x80, ne=256)]
+            )
+        else:
+            refused = apdu(0x80, 0x2A, 0x00, 0x80, sha256_digest_info(MESSAGE), 256)
+            expect = int(SW.CONDITIONS_OF_USE_NOT_SATISFIED)
+            self.add(f"{name}-sign-refused", [select_aid(applet.aid), select_fid(key.fid), refused], expect)
         challenge = bytes(range(max(key.challenge_length.min, min(8, key.challenge_length.max))))
         authenticate = [
             select_aid(applet.aid),
