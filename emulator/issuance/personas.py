@@ -27,6 +27,7 @@ from mynacard.profiles.validation import describe_validation_error
 __all__ = [
     "ADULT_AGE_FOR_TEN_YEAR_CARD",
     "ERAS",
+    "NEXTGEN_MONTHS_AFTER_BIRTHDAY",
     "Era",
     "Persona",
     "PersonaError",
@@ -38,6 +39,7 @@ __all__ = [
     "era_yymmdd",
     "list_personas",
     "load_persona",
+    "months_after",
     "my_number_check_digit",
     "nth_birthday_after",
 ]
@@ -48,9 +50,16 @@ IDEOGRAPHIC_SPACE = "\u3000"
 ADULT_AGE_FOR_TEN_YEAR_CARD = 18
 """Age at issuance from which the card is valid until the 10th birthday (5th below it).
 
-ASSUMED: general knowledge of the rule since the 2022 age-of-majority change (20 before). No
-source in the spec confirms it; pass ``adult_age`` to :func:`card_expiry_date` to change it.
+ASSUMED for today's card: general knowledge of the rule since the 2022 age-of-majority change (20
+before), which municipal pages state ("18歳以上…10回目の誕生日まで"); the next card's spec (nextgen §1)
+gives the same 18 for its certificates ("5 if under 18 at issuance"). Pass ``adult_age`` to
+:func:`card_expiry_date` to change it.
 """
+
+NEXTGEN_MONTHS_AFTER_BIRTHDAY = 1
+"""The next card expires one month after the birthday that ends today's card (nextgen §1, SOURCED:
+"1 month after that birthday"), as a driving licence does (道路交通法 第92条の2: "誕生日から起算して
+一月を経過する日")."""
 
 SIGNATURE_CERTIFICATE_MIN_AGE = 15
 """署名用電子証明書 is not issued to a holder under 15 at issuance (spec §3.1, EF 0008)."""
@@ -118,7 +127,17 @@ def birth_date_cert_form(day: date) -> str:
 
 
 def _birthday_in(birth: date, year: int) -> date:
-    """The birthday in ``year``; a 29 February birthday falls on 28 February in common years."""
+    """The birthday in ``year``; a 29 February birthday falls on **28 February** in common years.
+
+    Why 28 February: 年齢計算ニ関スル法律 counts age from the day of birth and applies 民法 第143条, whose
+    proviso ends a period that has no corresponding day in its last month on that month's last day; so a
+    holder born on 29 February completes each year of age at the end of 28 February, in every year
+    (参議院法制局, 「うるう年をめぐる法令」). The law fixes when the age changes, not a calendar birthday;
+    for dates that run *to* a birthday, 道路交通法 第92条の2 (備考五) says outright that a 29 February
+    birthday is 28 February in a common year, and the next card's expiry has the licence's form
+    (birthday + one month). Today's card model has always used 28 February (``tests/test_persona.py``);
+    no source says what J-LIS prints on a real card for such a holder (UNKNOWN).
+    """
     try:
         return birth.replace(year=year)
     except ValueError:
@@ -126,7 +145,12 @@ def _birthday_in(birth: date, year: int) -> date:
 
 
 def age_on(birth: date, on: date) -> int:
-    """Completed years of age on ``on`` (満年齢)."""
+    """Completed years of age on ``on`` (満年齢).
+
+    Agrees with 年齢計算ニ関スル法律: a year of age ends at the end of the day before the birthday, so the
+    new age holds from the birthday on; a holder born on 29 February is one year older from 1 March in a
+    common year (the year ended with 28 February).
+    """
     had_birthday = (on.month, on.day) >= (birth.month, birth.day)
     return on.year - birth.year - (0 if had_birthday else 1)
 
@@ -139,10 +163,41 @@ def nth_birthday_after(birth: date, after: date, n: int) -> date:
     return _birthday_in(birth, first.year + n - 1)
 
 
-def card_expiry_date(birth: date, issued: date, *, adult_age: int = ADULT_AGE_FOR_TEN_YEAR_CARD) -> date:
-    """有効期限 of the card: the 10th birthday after issuance, or the 5th below ``adult_age``."""
-    years = 10 if age_on(birth, issued) >= adult_age else 5
-    return nth_birthday_after(birth, issued, years)
+def months_after(day: date, months: int) -> date:
+    """The day ``months`` calendar months after ``day``: the same day of the month, or that month's last
+    day when it has none (31 January + 1 month = 28/29 February).
+
+    This is 民法 第140条/第143条 for a period of months that starts the day after ``day`` (初日不算入): it
+    ends on the day before the corresponding day of the last month, i.e. on ``day``'s day of the month,
+    and on the month's last day when that day does not exist (第143条第2項ただし書). ``months = 0`` is
+    ``day`` itself.
+    """
+    if months < 0:
+        raise ValueError("months must not be negative")
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, _days_in_month(year, month)))
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - date(year, month, 1)).days
+
+
+def card_expiry_date(
+    birth: date,
+    issued: date,
+    *,
+    adult_age: int = ADULT_AGE_FOR_TEN_YEAR_CARD,
+    adult_years: int = 10,
+    minor_years: int = 5,
+    months_after_birthday: int = 0,
+) -> date:
+    """有効期限 of the card: the 10th birthday after issuance, or the 5th below ``adult_age``, then
+    ``months_after_birthday`` months later (0 for today's card; the next card's
+    :data:`NEXTGEN_MONTHS_AFTER_BIRTHDAY`)."""
+    years = adult_years if age_on(birth, issued) >= adult_age else minor_years
+    return months_after(nth_birthday_after(birth, issued, years), months_after_birthday)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,6 +237,10 @@ _CERT_SEX = {Sex.MALE: "1", Sex.FEMALE: "2", Sex.UNKNOWN: "3", Sex.NOT_APPLICABL
 """Certificate attribute 5.5.3 uses 1 male, 2 female, 3 unknown (spec §6)."""
 
 _SIGN_PASSWORD = re.compile(r"(?=.*[A-Z])(?=.*[0-9])[A-Z0-9]{6,16}")
+_KATAKANA = re.compile("[\u30a1-\u30fa\u30fb\u30fc]+")
+"""Full-width katakana (ァ–ヺ), the middle dot ・ and the long-vowel mark ー: one part of フリガナ."""
+_PASSPORT_NAME = re.compile(r"[A-Z]+(?: [A-Z]+)+")
+"""旅券 (passport) spelling: A–Z only, family name first, the parts separated by one ASCII space."""
 
 Digits4 = Annotated[str, Field(pattern=r"^[0-9]{4}$")]
 
@@ -200,8 +259,8 @@ class Persona(BaseModel):
     label: str = Field(description="human-readable, must say this is a fictitious TEST cardholder")
 
     name: str = Field(min_length=3, description="氏名, family and given name separated by U+3000")
-    name_kana: str = Field(description="氏名のフリガナ")
-    name_roman: str = Field(pattern=r"^[A-Z][A-Z ,.'-]*$", description="ローマ字氏名")
+    name_kana: str = Field(description="氏名のフリガナ (full-width katakana, parts as in 氏名): furigana")
+    name_roman: str = Field(description="ローマ字氏名 (passport Hepburn, ``FAMILY GIVEN``): romanised_name")
     name_alt_chars: str = Field(pattern=r"^[01]+$", description="氏名代替文字の使用位置情報")
     address: str = Field(min_length=1, max_length=200, description="住所 (≤ 200 characters)")
     address_alt_chars: str = Field(pattern=r"^[01]+$", description="住所代替文字の使用位置情報")
@@ -217,6 +276,14 @@ class Persona(BaseModel):
     juki_pin: Digits4 = Field(description="住民基本台帳用 暗証番号")
     common_pin: Digits4 = Field(description="共通カードAP 暗証番号 (本人確認業務用)")
     security_code: Digits4 = Field(description="セキュリティコード printed on the card")
+    # 住民票コード ends in a check digit in law (住民基本台帳法施行規則); no source at hand gives its formula,
+    # so only the form is checked. Personas carry TEST values only.
+    resident_code: str = Field(
+        pattern=r"^[0-9]{11}$", description="住民票コード (11 digits; the next card's 認証AP EF 0007)"
+    )
+    verification_number_b6: str = Field(
+        pattern=r"^[0-9]{6}$", description="照合番号B of the next card: 6 digits printed on it (nextgen §1)"
+    )
 
     issue_date: date = Field(description="カード発行日")
     expiry_date: date | None = Field(default=None, description="有効期限; None = the statutory rule")
@@ -244,6 +311,20 @@ class Persona(BaseModel):
             raise ValueError("use U+3000 (全角スペース), not an ASCII space")
         return value
 
+    @field_validator("name_kana")
+    @classmethod
+    def _furigana_is_katakana(cls, value: str) -> str:
+        if not all(_KATAKANA.fullmatch(part) for part in value.split(IDEOGRAPHIC_SPACE)):
+            raise ValueError("must be full-width katakana (ァ-ヺ, ー, ・), parts separated by U+3000")
+        return value
+
+    @field_validator("name_roman")
+    @classmethod
+    def _passport_spelling(cls, value: str) -> str:
+        if not _PASSPORT_NAME.fullmatch(value):
+            raise ValueError("ローマ字氏名 is passport spelling: A-Z, 'FAMILY GIVEN' separated by one space")
+        return value
+
     @field_validator("my_number")
     @classmethod
     def _my_number_check_digit(cls, value: str) -> str:
@@ -269,6 +350,7 @@ class Persona(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Persona:
         self._check_alt_chars()
+        self._check_name_parts()
         if not self.address.startswith(self.prefecture + self.city):
             raise ValueError("address must start with prefecture + city (they form the sign-cert subject)")
         if self.issue_date < self.birth_date:
@@ -279,6 +361,12 @@ class Persona(BaseModel):
         if self.has_signature_certificate and self.age_at_issuance < SIGNATURE_CERTIFICATE_MIN_AGE:
             raise ValueError("has_signature_certificate: holders under 15 at issuance get none")
         return self
+
+    def _check_name_parts(self) -> None:
+        kana_parts = len(self.name_kana.split(IDEOGRAPHIC_SPACE))
+        roman_parts = len(self.name_roman.split(" "))
+        if not len(self.name.split(IDEOGRAPHIC_SPACE)) == kana_parts == roman_parts:
+            raise ValueError("name, name_kana and name_roman must have the same number of parts")
 
     def _check_alt_chars(self) -> None:
         for field, text in (("name_alt_chars", self.name), ("address_alt_chars", self.address)):
@@ -304,9 +392,26 @@ class Persona(BaseModel):
         return _CERT_SEX[self.sex]
 
     @property
+    def furigana(self) -> str:
+        """フリガナ of 氏名 (the ``name_kana`` field): full-width katakana, parts separated by U+3000."""
+        return self.name_kana
+
+    @property
+    def romanised_name(self) -> str:
+        """ローマ字氏名 (the ``name_roman`` field): ASCII passport (Hepburn) spelling, ``FAMILY GIVEN``."""
+        return self.name_roman
+
+    @property
     def card_expiry(self) -> date:
-        """有効期限: explicit, or by :func:`card_expiry_date`."""
+        """有効期限 of today's card: explicit, or by :func:`card_expiry_date`."""
         return self.expiry_date or card_expiry_date(self.birth_date, self.issue_date)
+
+    @property
+    def nextgen_card_expiry(self) -> date:
+        """有効期限 of the next card: explicit, or one month after today's rule (nextgen §1)."""
+        return self.expiry_date or card_expiry_date(
+            self.birth_date, self.issue_date, months_after_birthday=NEXTGEN_MONTHS_AFTER_BIRTHDAY
+        )
 
     @property
     def age_at_issuance(self) -> int:
