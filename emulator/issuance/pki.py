@@ -1,12 +1,19 @@
-"""The TEST PKI (テスト用認証局): JPKI roots, end-entity certificates and the 券面 AP issuer keys.
+"""The TEST PKI (テスト用認証局): JPKI roots, end-entity certificates and the 券面 issuer keys.
 
 Nothing here can chain to J-LIS: the roots are self-signed with today's DN pattern but
-``O=JPKI-TEST`` (spec §6, §9.8), and the card-verifiable certificates of the 券面 APs are issued
-under the test-hierarchy issuer ids ``6000023`` / ``6000033`` (spec §3.6). Every key is a TEST key.
+``O=JPKI-TEST`` (spec §6, §9.8; nextgen §5). Every key is a TEST key. Two generations:
 
-Key type (RSA-2048 or EC P-384), signature hash and validity are parameters, because the
-next-generation card uses ECDSA P-384 and 10-year certificates; today's card uses RSA-2048,
-SHA-256 and 5 years.
+* ``legacy-2016`` (today's card, the default): RSA-2048 roots with sha256WithRSAEncryption, 10 years;
+  end-entity certificates to the 5th birthday after issuance; the card-verifiable certificates of the
+  券面 APs under the test-hierarchy issuer ids ``6000023`` / ``6000033`` (spec §3.6).
+* ``nextgen-2026`` (the task force's card, nextgen §1, §5): P-384 roots with ecdsa-with-SHA384, 20
+  years; end-entity certificates aligned with the card (:data:`NEXTGEN_CERTIFICATE_PROFILE`); and,
+  instead of the CV issuers, a card issuer (カード発行者) TEST CA that certifies each card's internal
+  authentication key (内部認証鍵, 認証AP EF 0009) and the 券面 signing key (券面署名鍵, 券面等AP EF 0005),
+  which signs the 券面 records and the integrity record.
+
+ECDSA signatures (certificates and records) use deterministic nonces (RFC 6979), so the same keys and
+persona give the same bytes, as RSA PKCS#1 v1.5 does for today's card.
 """
 
 from __future__ import annotations
@@ -18,22 +25,39 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from pathlib import Path
+from typing import Final, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.x509.oid import NameOID
 
 from mynacard.apdu.tlv import ber_encode
 from mynacard.emulator.crypto import pkcs1_v15_sign
-from mynacard.emulator.issuance.personas import Persona, nth_birthday_after
+from mynacard.emulator.issuance.personas import (
+    ADULT_AGE_FOR_TEN_YEAR_CARD,
+    NEXTGEN_MONTHS_AFTER_BIRTHDAY,
+    Persona,
+    card_expiry_date,
+    months_after,
+    nth_birthday_after,
+)
 
 __all__ = [
     "CARD_KEY_IDS",
+    "GENERATIONS",
+    "LEGACY_2016",
+    "NEXTGEN_2026",
+    "NEXTGEN_CARD_KEY_IDS",
+    "NEXTGEN_CERTIFICATE_PROFILE",
+    "CardIssuer",
     "CertificateProfile",
     "CertifiedKey",
     "CvIssuer",
+    "CvIssuers",
     "KeyType",
+    "PkiGeneration",
+    "PkiGenerationError",
     "PrivateKey",
     "SignatureHash",
     "TestPki",
@@ -41,15 +65,39 @@ __all__ = [
     "cv_key_id",
     "generate_card_keys",
     "generate_key",
+    "generate_nextgen_card_keys",
     "issue_auth_certificate",
+    "issue_face_signer_certificate",
+    "issue_ia_certificate",
     "issue_root",
     "issue_sign_certificate",
+    "pki_generation",
     "rsa_public_key_template",
     "sign_digest_info",
+    "sign_ecdsa_sha384",
     "sign_pkcs1_sha256",
 ]
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+PkiGeneration = Literal["legacy-2016", "nextgen-2026"]
+"""Which card's TEST hierarchy: the profile's ``[personalisation] pki``."""
+LEGACY_2016: Final = "legacy-2016"
+NEXTGEN_2026: Final = "nextgen-2026"
+GENERATIONS: tuple[PkiGeneration, ...] = (LEGACY_2016, NEXTGEN_2026)
+
+
+class PkiGenerationError(ValueError):
+    """A TEST PKI of one card generation was asked for what only the other one has."""
+
+
+def pki_generation(name: str) -> PkiGeneration:
+    """``name`` as a :data:`PkiGeneration`, or a ``ValueError`` naming the known ones."""
+    for known in GENERATIONS:
+        if name == known:
+            return known
+    raise ValueError(f"unknown TEST PKI generation {name!r}; known: {', '.join(GENERATIONS)}")
+
 
 JST = timezone(timedelta(hours=9), "JST")
 END_OF_DAY_JST = time(23, 59, 59, tzinfo=JST)
@@ -77,6 +125,11 @@ ROOT_AGENCY_UNIT = "Japan Agency for Local Authority Information Systems"
 AUTH_ROOT_UNIT = "JPKI for user authentication"
 SIGN_ROOT_UNIT = "JPKI for digital signature"
 ISSUER_ALT_ORGANIZATION = "公的個人認証サービス"
+CARD_ISSUER_UNIT = "Individual Number Card issuer"
+"""OU of the next card's card issuer (カード発行者) TEST CA, in the roots' DN pattern. ASSUMED: no DN of
+the real device CA is published (nextgen §2.1 EF 0009: "issued by the card issuer's test CA")."""
+FACE_SIGNER_NAME = "Card face signing key (TEST)"
+"""CN of the 券面署名鍵 certificate (券面等AP EF 0005). ASSUMED, as above."""
 
 CARD_KEY_IDS = (
     "jpki.auth_key",
@@ -87,6 +140,10 @@ CARD_KEY_IDS = (
     "common.ia_key",
 )
 """Keys personalisation generates per card (the ``keys`` mapping of ``records.build_contents``)."""
+
+NEXTGEN_CARD_KEY_IDS = ("nextgen.auth_key", "nextgen.sign_key", "nextgen.ia_key")
+"""The next card's keys (認証AP EF 0017, 001A, 0019), all P-384: the profile declares them with
+``algorithm = "ec-p384"``."""
 
 
 class KeyType(StrEnum):
@@ -120,17 +177,61 @@ def generate_card_keys(key_type: KeyType = KeyType.RSA_2048) -> dict[str, Privat
     return {kid: generate_key(key_type if kid in jpki else KeyType.RSA_2048) for kid in CARD_KEY_IDS}
 
 
+def generate_nextgen_card_keys() -> dict[str, PrivateKey]:
+    """One fresh P-384 key per :data:`NEXTGEN_CARD_KEY_IDS` entry."""
+    return {kid: generate_key(KeyType.EC_P384) for kid in NEXTGEN_CARD_KEY_IDS}
+
+
 @dataclass(frozen=True)
 class CertificateProfile:
-    """What differs between card generations in the X.509 certificates."""
+    """What differs between card generations in the X.509 certificates. The defaults are today's."""
 
     signature_hash: SignatureHash = SignatureHash.SHA256
     end_entity_validity_years: int = 5
-    """Valid until this birthday after issuance. ASSUMED rule (spec §6): '5th birthday'."""
+    """Valid until this birthday after issuance. Today: the 5th, for every holder (spec §6 ASSUMED;
+    J-LIS: "電子証明書発行の日から5回目の誕生日まで")."""
     root_validity_years: int = 10
     sign_policy_oid: str = POLICY_SIGN_TEST
     auth_policy_oid: str = POLICY_AUTH
     cps_uri: str = CPS_URI
+    minor_validity_years: int | None = None
+    """The birthday that ends a certificate issued to a holder under ``adult_age``; None = as adults."""
+    adult_age: int = ADULT_AGE_FOR_TEN_YEAR_CARD
+    months_after_birthday: int = 0
+    """Calendar months after that birthday (personas.months_after) the certificates run on."""
+
+    def last_day(self, birth: date, issued: date) -> date:
+        """The JST day on whose 23:59:59 an end-entity certificate issued on ``issued`` ends."""
+        if self.minor_validity_years is None:
+            last = nth_birthday_after(birth, issued, self.end_entity_validity_years)
+            return months_after(last, self.months_after_birthday)
+        return card_expiry_date(
+            birth,
+            issued,
+            adult_age=self.adult_age,
+            adult_years=self.end_entity_validity_years,
+            minor_years=self.minor_validity_years,
+            months_after_birthday=self.months_after_birthday,
+        )
+
+
+NEXTGEN_CERTIFICATE_PROFILE = CertificateProfile(
+    signature_hash=SignatureHash.SHA384,
+    end_entity_validity_years=10,
+    root_validity_years=20,
+    minor_validity_years=5,
+    months_after_birthday=NEXTGEN_MONTHS_AFTER_BIRTHDAY,
+)
+"""The next card's certificates (nextgen §1, §5, SOURCED): ecdsa-with-SHA384; "10 years (5 if under 18 at
+issuance), aligned with the card"; CA certificates 20 years.
+
+"Aligned with the card" is read as: a certificate ends when the card does. The card ends one month after
+the 10th birthday after issuance (nextgen §1), and a card issued under 18 runs 5 years, by today's rule to
+the 5th birthday (``personas.card_expiry_date``); the spec states the one-month rule once, for "the card",
+so it applies to the 5-year card too. Hence: under 18 at issuance, one month after the 5th birthday after
+issuance. Rejected readings: 5 calendar years from issuance (no birthday: the certificate would end on
+another day than the card, against "aligned"), and the 5th birthday itself (a month before the card).
+"""
 
 
 @dataclass(frozen=True)
@@ -169,6 +270,15 @@ def _end_of_day_jst(day: date) -> datetime:
     return datetime.combine(day, END_OF_DAY_JST).astimezone(UTC)
 
 
+def _signed(
+    builder: x509.CertificateBuilder, key: PrivateKey, profile: CertificateProfile
+) -> x509.Certificate:
+    """Sign with ``profile``'s hash; an EC key signs with an RFC 6979 nonce (stable bytes)."""
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return builder.sign(key, profile.signature_hash.algorithm(), ecdsa_deterministic=True)
+    return builder.sign(key, profile.signature_hash.algorithm())
+
+
 def issue_root(
     unit: str,
     key: PrivateKey,
@@ -180,7 +290,7 @@ def issue_root(
     """A self-signed TEST root CA (auth: ``unit`` = AUTH_ROOT_UNIT, sign: SIGN_ROOT_UNIT)."""
     name = root_name(unit)
     not_after = _end_of_day_jst(_years_later(not_before, profile.root_validity_years).date())
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -191,8 +301,8 @@ def issue_root(
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(_key_usage(key_cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, profile.signature_hash.algorithm())
     )
+    return _signed(builder, key, profile)
 
 
 def _key_usage(
@@ -269,9 +379,7 @@ def _end_entity(
             f"notBefore {not_before.isoformat()} precedes the issuing root's "
             f"({issuer.certificate.not_valid_before_utc.isoformat()}); create the TestPki earlier"
         )
-    last_day = nth_birthday_after(
-        persona.birth_date, not_before.astimezone(JST).date(), profile.end_entity_validity_years
-    )
+    last_day = profile.last_day(persona.birth_date, not_before.astimezone(JST).date())
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -320,12 +428,12 @@ def issue_sign_certificate(
         serial=serial if serial is not None else _serial(persona, "sign"),
         profile=profile,
     )
-    return (
+    builder = (
         builder.add_extension(_key_usage(digital_signature=True, non_repudiation=True), critical=True)
         .add_extension(_policies(profile.sign_policy_oid, profile.cps_uri), critical=True)
         .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .sign(root.key, profile.signature_hash.algorithm())
     )
+    return _signed(builder, root.key, profile)
 
 
 def issue_auth_certificate(
@@ -354,11 +462,91 @@ def issue_auth_certificate(
         serial=serial if serial is not None else _serial(persona, "auth"),
         profile=profile,
     )
-    return (
-        builder.add_extension(_key_usage(digital_signature=True), critical=True)
-        .add_extension(_policies(profile.auth_policy_oid, profile.cps_uri), critical=True)
-        .sign(root.key, profile.signature_hash.algorithm())
+    builder = builder.add_extension(_key_usage(digital_signature=True), critical=True).add_extension(
+        _policies(profile.auth_policy_oid, profile.cps_uri), critical=True
     )
+    return _signed(builder, root.key, profile)
+
+
+# ---------------------------------------------------------------------------------------------
+# The next card's issuer side: card issuer CA, 券面 signing key, internal-authentication certificates
+# ---------------------------------------------------------------------------------------------
+
+
+def _card_issuer_name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ROOT_ORGANIZATION),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, CARD_ISSUER_UNIT),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _issued_by(
+    ca: CertifiedKey, subject: x509.Name, public_key: ec.EllipticCurvePublicKey, serial: int
+) -> x509.CertificateBuilder:
+    """A digitalSignature-only certificate (critical key usage) of ``public_key``, issued by ``ca``."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca.certificate.subject)
+        .public_key(public_key)
+        .serial_number(serial)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(_key_usage(digital_signature=True), critical=True)
+    )
+
+
+def issue_face_signer_certificate(
+    public_key: ec.EllipticCurvePublicKey, ca: CertifiedKey, *, profile: CertificateProfile
+) -> x509.Certificate:
+    """The certificate of the 券面署名鍵 (券面等AP EF 0005): ``C=JP, O=JPKI-TEST, OU=<card issuer>,
+    CN=Card face signing key (TEST)``, valid as long as its CA (ASSUMED: it signs the records of every
+    card issued while the CA lives)."""
+    builder = (
+        _issued_by(ca, _card_issuer_name(FACE_SIGNER_NAME), public_key, serial=2)
+        .not_valid_before(ca.certificate.not_valid_before_utc)
+        .not_valid_after(ca.certificate.not_valid_after_utc)
+    )
+    return _signed(builder, ca.key, profile)
+
+
+def issue_ia_certificate(
+    persona: Persona,
+    public_key: ec.EllipticCurvePublicKey,
+    ca: CertifiedKey,
+    *,
+    not_before: datetime,
+    profile: CertificateProfile,
+) -> x509.Certificate:
+    """内部認証鍵の証明書 (認証AP EF 0009): subject ``C=JP, O=JPKI-TEST, OU=<card issuer>,
+    CN=<カード製造番号>``, no personal attributes (the key proves the card, not the holder); valid from
+    issuance to the card's expiry by ``profile`` (ASSUMED: the device certificate lives as long as the
+    card)."""
+    if not_before < ca.certificate.not_valid_before_utc:
+        raise ValueError(f"notBefore {not_before.isoformat()} precedes the card issuer CA's")
+    last_day = profile.last_day(persona.birth_date, not_before.astimezone(JST).date())
+    builder = (
+        _issued_by(ca, _card_issuer_name(persona.card_serial), public_key, _serial(persona, "ia"))
+        .not_valid_before(not_before)
+        .not_valid_after(_end_of_day_jst(last_day))
+    )
+    return _signed(builder, ca.key, profile)
+
+
+def sign_ecdsa_sha384(key: PrivateKey, data: bytes) -> bytes:
+    """ECDSA P-384 with SHA-384 over ``data``, as the plain ``r ‖ s`` (96 bytes, BSI TR-03111), with an
+    RFC 6979 nonce: the 券面 records' and the integrity record's signature (nextgen §2)."""
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP384R1):
+        raise TypeError("the next card's records are signed with a P-384 key")
+    der = key.sign(data, ec.ECDSA(hashes.SHA384(), deterministic_signing=True))
+    r, s = utils.decode_dss_signature(der)
+    return r.to_bytes(48, "big") + s.to_bytes(48, "big")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,103 +655,219 @@ _MANIFEST = "TEST-pki.json"
 
 
 @dataclass(frozen=True)
+class CvIssuers:
+    """Today's 券面 AP issuers (legacy-2016): 券面事項入力補助AP and 券面事項確認AP, RSA CV certificates."""
+
+    text: CvIssuer
+    visual: CvIssuer
+
+
+@dataclass(frozen=True)
+class CardIssuer:
+    """The next card's issuer side (nextgen-2026): the card issuer (カード発行者) TEST CA, self-signed P-384
+    for 20 years, and the 券面署名鍵 it certifies. The CA also issues each card's internal-authentication
+    certificate (:func:`issue_ia_certificate`)."""
+
+    ca: CertifiedKey
+    face_signer: CertifiedKey
+
+
+@dataclass(frozen=True)
 class TestPki:
-    """Everything the issuer side owns: two JPKI roots and two 券面 CV issuers. All TEST keys."""
+    """Everything the issuer side owns, all TEST keys: two JPKI roots (署名用, 利用者証明用) and the
+    generation's 券面 issuers (:class:`CvIssuers` today, :class:`CardIssuer` for the next card)."""
 
     __test__ = False  # not a pytest test class, despite the name
 
     auth_root: CertifiedKey
     sign_root: CertifiedKey
-    text_issuer: CvIssuer
-    visual_issuer: CvIssuer
+    issuers: CvIssuers | CardIssuer
     profile: CertificateProfile = field(default_factory=CertificateProfile)
+
+    @property
+    def generation(self) -> str:
+        """``legacy-2016`` or ``nextgen-2026`` (one of :data:`GENERATIONS`): which card this hierarchy
+        issues for, as the profile's ``[personalisation] pki`` names it."""
+        return LEGACY_2016 if isinstance(self.issuers, CvIssuers) else NEXTGEN_2026
+
+    @property
+    def text_issuer(self) -> CvIssuer:
+        """券面事項入力補助AP issuer (legacy-2016 only)."""
+        return self._cv_issuers().text
+
+    @property
+    def visual_issuer(self) -> CvIssuer:
+        """券面事項確認AP issuer (legacy-2016 only)."""
+        return self._cv_issuers().visual
+
+    @property
+    def card_issuer(self) -> CardIssuer:
+        """The card issuer CA and the 券面署名鍵 (nextgen-2026 only)."""
+        if not isinstance(self.issuers, CardIssuer):
+            raise PkiGenerationError(
+                f"a {self.generation} TEST PKI has no card issuer CA (nextgen-2026 only)"
+            )
+        return self.issuers
+
+    def _cv_issuers(self) -> CvIssuers:
+        if not isinstance(self.issuers, CvIssuers):
+            raise PkiGenerationError(f"a {self.generation} TEST PKI has no RSA CV issuers (legacy-2016 only)")
+        return self.issuers
 
     @classmethod
     def create(
         cls,
         *,
+        generation: str = LEGACY_2016,
         now: datetime | None = None,
-        key_type: KeyType = KeyType.RSA_2048,
-        profile: CertificateProfile = CertificateProfile(),
+        key_type: KeyType | None = None,
+        profile: CertificateProfile | None = None,
         text_signer_number: str = TEXT_CV_SIGNER_NUMBER,
         visual_signer_number: str = VISUAL_CV_SIGNER_NUMBER,
     ) -> TestPki:
-        """A fresh PKI (six RSA keys: roughly half a second).
+        """A fresh PKI of ``generation`` (legacy: six RSA keys, roughly half a second; nextgen: four P-384).
 
         The roots' notBefore is ``now`` when given, else :data:`ROOT_BACKDATE_YEARS` before the
         current time, so personas issued in the past get certificates inside the roots' validity.
+        ``key_type`` and ``profile`` default to the generation's (RSA-2048 and today's profile;
+        P-384 and :data:`NEXTGEN_CERTIFICATE_PROFILE`); the next card's keys are P-384 only.
         """
+        chosen = pki_generation(generation)
         start = now or _years_later(datetime.now(UTC), -ROOT_BACKDATE_YEARS)
         start = start.replace(microsecond=0)
-        auth_key, sign_key = generate_key(key_type), generate_key(key_type)
-        return cls(
-            auth_root=CertifiedKey(
-                auth_key, issue_root(AUTH_ROOT_UNIT, auth_key, not_before=start, profile=profile)
-            ),
-            sign_root=CertifiedKey(
-                sign_key, issue_root(SIGN_ROOT_UNIT, sign_key, not_before=start, profile=profile)
-            ),
-            text_issuer=_new_cv_issuer(TEXT_CV_ISSUER_NUMBER, text_signer_number),
-            visual_issuer=_new_cv_issuer(VISUAL_CV_ISSUER_NUMBER, visual_signer_number),
-            profile=profile,
-        )
+        if chosen == LEGACY_2016:
+            legacy = profile or CertificateProfile()
+            auth_root, sign_root = _roots(start, key_type or KeyType.RSA_2048, legacy)
+            issuers = CvIssuers(
+                _new_cv_issuer(TEXT_CV_ISSUER_NUMBER, text_signer_number),
+                _new_cv_issuer(VISUAL_CV_ISSUER_NUMBER, visual_signer_number),
+            )
+            return cls(auth_root, sign_root, issuers, legacy)
+        if key_type not in (None, KeyType.EC_P384):
+            raise ValueError(f"the nextgen-2026 TEST PKI is P-384 only, not {key_type}")
+        nextgen = profile or NEXTGEN_CERTIFICATE_PROFILE
+        auth_root, sign_root = _roots(start, KeyType.EC_P384, nextgen)
+        return cls(auth_root, sign_root, _new_card_issuer(start, nextgen), nextgen)
 
     def _keys(self) -> Mapping[str, PrivateKey]:
-        return {
-            "jpki-auth-root": self.auth_root.key,
-            "jpki-sign-root": self.sign_root.key,
-            "text-cv-ca": self.text_issuer.ca_key,
-            "text-cv-signer": self.text_issuer.signer_key,
-            "visual-cv-ca": self.visual_issuer.ca_key,
-            "visual-cv-signer": self.visual_issuer.signer_key,
+        keys = {"jpki-auth-root": self.auth_root.key, "jpki-sign-root": self.sign_root.key}
+        if isinstance(self.issuers, CvIssuers):
+            return keys | {
+                "text-cv-ca": self.issuers.text.ca_key,
+                "text-cv-signer": self.issuers.text.signer_key,
+                "visual-cv-ca": self.issuers.visual.ca_key,
+                "visual-cv-signer": self.issuers.visual.signer_key,
+            }
+        return keys | {"card-issuer-ca": self.issuers.ca.key, "face-signer": self.issuers.face_signer.key}
+
+    def _certificates(self) -> Mapping[str, x509.Certificate]:
+        certificates = {
+            "jpki-auth-root": self.auth_root.certificate,
+            "jpki-sign-root": self.sign_root.certificate,
         }
+        if isinstance(self.issuers, CardIssuer):
+            certificates |= {
+                "card-issuer-ca": self.issuers.ca.certificate,
+                "face-signer": self.issuers.face_signer.certificate,
+            }
+        return certificates
 
     def save(self, directory: Path) -> None:
-        """Write PEM files (keys PKCS#8, unencrypted, TEST-labelled) and a JSON manifest."""
+        """Write PEM files (keys PKCS#8, unencrypted, TEST-labelled; certificates) and a JSON manifest."""
         directory.mkdir(parents=True, exist_ok=True)
         for name, key in self._keys().items():
             pem = key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
             (directory / f"TEST-{name}.key.pem").write_bytes(_PEM_NOTE.encode() + pem)
-        for name, root in (("jpki-auth-root", self.auth_root), ("jpki-sign-root", self.sign_root)):
-            pem = root.certificate.public_bytes(serialization.Encoding.PEM)
+        for name, certificate in self._certificates().items():
+            pem = certificate.public_bytes(serialization.Encoding.PEM)
             (directory / f"TEST-{name}.crt.pem").write_bytes(pem)
-        manifest = {
-            "note": _PEM_NOTE.strip(),
-            "text_issuer": _issuer_ids(self.text_issuer),
-            "visual_issuer": _issuer_ids(self.visual_issuer),
-            "profile": {
-                "signature_hash": self.profile.signature_hash.value,
-                "end_entity_validity_years": self.profile.end_entity_validity_years,
-                "root_validity_years": self.profile.root_validity_years,
-                "sign_policy_oid": self.profile.sign_policy_oid,
-                "auth_policy_oid": self.profile.auth_policy_oid,
-                "cps_uri": self.profile.cps_uri,
-            },
-        }
+        manifest: dict[str, object] = {"note": _PEM_NOTE.strip(), "generation": self.generation}
+        if isinstance(self.issuers, CvIssuers):
+            manifest |= {
+                "text_issuer": _issuer_ids(self.issuers.text),
+                "visual_issuer": _issuer_ids(self.issuers.visual),
+            }
+        manifest["profile"] = _profile_json(self.profile)
         (directory / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> TestPki:
-        """Read back what :meth:`save` wrote."""
+        """Read back what :meth:`save` wrote (a manifest without ``generation`` is a legacy-2016 PKI)."""
         manifest = json.loads((directory / _MANIFEST).read_text(encoding="utf-8"))
-        profile_data = manifest["profile"]
-        profile = CertificateProfile(
-            signature_hash=SignatureHash(profile_data["signature_hash"]),
-            end_entity_validity_years=int(profile_data["end_entity_validity_years"]),
-            root_validity_years=int(profile_data["root_validity_years"]),
-            sign_policy_oid=str(profile_data["sign_policy_oid"]),
-            auth_policy_oid=str(profile_data["auth_policy_oid"]),
-            cps_uri=str(profile_data["cps_uri"]),
-        )
+        generation = pki_generation(str(manifest.get("generation", LEGACY_2016)))
+        issuers: CvIssuers | CardIssuer
+        if generation == LEGACY_2016:
+            issuers = CvIssuers(
+                _load_issuer(directory, "text", manifest["text_issuer"]),
+                _load_issuer(directory, "visual", manifest["visual_issuer"]),
+            )
+        else:
+            issuers = CardIssuer(
+                _load_certified(directory, "card-issuer-ca"), _load_certified(directory, "face-signer")
+            )
         return cls(
             auth_root=_load_certified(directory, "jpki-auth-root"),
             sign_root=_load_certified(directory, "jpki-sign-root"),
-            text_issuer=_load_issuer(directory, "text", manifest["text_issuer"]),
-            visual_issuer=_load_issuer(directory, "visual", manifest["visual_issuer"]),
-            profile=profile,
+            issuers=issuers,
+            profile=_profile_from_json(manifest["profile"]),
         )
+
+
+def _roots(
+    start: datetime, key_type: KeyType, profile: CertificateProfile
+) -> tuple[CertifiedKey, CertifiedKey]:
+    """The 利用者証明用 and 署名用 TEST roots."""
+    auth_key, sign_key = generate_key(key_type), generate_key(key_type)
+    return (
+        CertifiedKey(auth_key, issue_root(AUTH_ROOT_UNIT, auth_key, not_before=start, profile=profile)),
+        CertifiedKey(sign_key, issue_root(SIGN_ROOT_UNIT, sign_key, not_before=start, profile=profile)),
+    )
+
+
+def _new_card_issuer(start: datetime, profile: CertificateProfile) -> CardIssuer:
+    ca_key, signer_key = ec.generate_private_key(ec.SECP384R1()), ec.generate_private_key(ec.SECP384R1())
+    ca = CertifiedKey(ca_key, issue_root(CARD_ISSUER_UNIT, ca_key, not_before=start, profile=profile))
+    signer = issue_face_signer_certificate(signer_key.public_key(), ca, profile=profile)
+    return CardIssuer(ca, CertifiedKey(signer_key, signer))
+
+
+def _profile_json(profile: CertificateProfile) -> dict[str, object]:
+    return {
+        "signature_hash": profile.signature_hash.value,
+        "end_entity_validity_years": profile.end_entity_validity_years,
+        "root_validity_years": profile.root_validity_years,
+        "sign_policy_oid": profile.sign_policy_oid,
+        "auth_policy_oid": profile.auth_policy_oid,
+        "cps_uri": profile.cps_uri,
+        "minor_validity_years": profile.minor_validity_years,
+        "adult_age": profile.adult_age,
+        "months_after_birthday": profile.months_after_birthday,
+    }
+
+
+def _profile_from_json(data: Mapping[str, object]) -> CertificateProfile:
+    """The manifest's profile; the fields added for the next card default to today's when absent."""
+    default = CertificateProfile()
+    minor = data.get("minor_validity_years")
+    return CertificateProfile(
+        signature_hash=SignatureHash(str(data["signature_hash"])),
+        end_entity_validity_years=_int(data["end_entity_validity_years"]),
+        root_validity_years=_int(data["root_validity_years"]),
+        sign_policy_oid=str(data["sign_policy_oid"]),
+        auth_policy_oid=str(data["auth_policy_oid"]),
+        cps_uri=str(data["cps_uri"]),
+        minor_validity_years=None if minor is None else _int(minor),
+        adult_age=_int(data.get("adult_age", default.adult_age)),
+        months_after_birthday=_int(data.get("months_after_birthday", default.months_after_birthday)),
+    )
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{_MANIFEST}: expected an integer, got {value!r}")
+    return value
 
 
 def _issuer_ids(issuer: CvIssuer) -> dict[str, str]:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from mynacard.apdu.tlv import ber_decode
 from mynacard.emulator.issuance.builders.registry import BuildInput, register
+from mynacard.emulator.issuance.pki import LEGACY_2016
 from mynacard.emulator.issuance.records import legacy
 
 
@@ -40,7 +41,7 @@ def _card_issuer(given: BuildInput) -> Mapping[str, bytes]:
 
     GET DATA returns a CV certificate's inner content, without the ``7F 21`` wrapper (§3.6).
     """
-    issuer = given.need_pki("card.issuer").text_issuer
+    issuer = given.need_pki("card.issuer", LEGACY_2016).text_issuer
     return {
         "card.issuer_key_id": issuer.ca_key_id,
         "card.intermediate_key_id": issuer.signer_key_id,
@@ -62,7 +63,8 @@ def _card_issuer(given: BuildInput) -> Mapping[str, bytes]:
 )
 def _jpki(given: BuildInput) -> Mapping[str, bytes]:
     """公的個人認証AP: the four certificates, the token information and the availability flags."""
-    return legacy.jpki_contents(given.need_persona("jpki"), given.keys, given.need_pki("jpki"), given.options)
+    persona, pki = given.need_persona("jpki"), given.need_pki("jpki", LEGACY_2016)
+    return legacy.jpki_contents(persona, given.keys, pki, given.options)
 
 
 @register(
@@ -81,7 +83,8 @@ def _jpki(given: BuildInput) -> Mapping[str, bytes]:
 )
 def _text(given: BuildInput) -> Mapping[str, bytes]:
     """券面事項入力補助AP: 個人番号, 基本4情報, the integrity record and the AP's keys and certificate."""
-    return legacy.text_contents(given.need_persona("text"), given.keys, given.need_pki("text"), given.options)
+    persona, pki = given.need_persona("text"), given.need_pki("text", LEGACY_2016)
+    return legacy.text_contents(persona, given.keys, pki, given.options)
 
 
 @register(
@@ -97,7 +100,7 @@ def _text(given: BuildInput) -> Mapping[str, bytes]:
 )
 def _visual(given: BuildInput) -> Mapping[str, bytes]:
     """券面事項確認AP: the age record, the card face with its images, the 個人番号 image."""
-    persona, pki = given.need_persona("visual"), given.need_pki("visual")
+    persona, pki = given.need_persona("visual"), given.need_pki("visual", LEGACY_2016)
     return legacy.visual_contents(persona, given.keys, pki, given.options)
 
 

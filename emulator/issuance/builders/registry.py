@@ -39,9 +39,16 @@ class BuildInput:
             raise BuildError(f"content builder {builder!r} needs a persona")
         return self.persona
 
-    def need_pki(self, builder: str) -> TestPki:
+    def need_pki(self, builder: str, generation: str | None = None) -> TestPki:
+        """The TEST PKI; with ``generation``, refused unless it is that card's hierarchy (a legacy-2016
+        RSA PKI cannot sign the next card's records, nor a nextgen-2026 P-384 one today's)."""
         if self.pki is None:
             raise BuildError(f"content builder {builder!r} needs the TEST PKI")
+        if generation is not None and self.pki.generation != generation:
+            raise BuildError(
+                f"content builder {builder!r} needs a {generation} TEST PKI, not {self.pki.generation} "
+                f'(the profile\'s [personalisation] pki = "{generation}")'
+            )
         return self.pki
 
 
