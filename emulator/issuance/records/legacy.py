@@ -8,18 +8,15 @@ with the observed/assumed value as default.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
-from typing import Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from mynacard.apdu.tlv import ber_decode, ber_encode, encode_length, encode_tag
 from mynacard.emulator.issuance.imaging import (
     DEFAULT_IMAGE_SIZES,
     ImageSizes,
@@ -40,6 +37,14 @@ from mynacard.emulator.issuance.pki import (
     rsa_public_key_template,
     sign_digest_info,
     sign_pkcs1_sha256,
+)
+from mynacard.emulator.issuance.records.common import (
+    LengthForm,
+    attributes_digest_source,
+    basic_attribute_fields,
+    sha256,
+    tlv,
+    with_offset_table,
 )
 
 __all__ = [
@@ -67,23 +72,6 @@ __all__ = [
     "visual_contents",
     "visual_my_number_image",
 ]
-
-LengthForm = Literal["short", "long"]
-
-
-# ---------------------------------------------------------------------------------------------
-# BER-TLV: apdu.tlv; ``long`` is the fixed ``82 HH LL`` form some files use whatever their length
-# ---------------------------------------------------------------------------------------------
-
-
-def _tlv(tag: int, value: bytes, form: LengthForm = "short") -> bytes:
-    """``short`` = minimal definite length (``LL``, ``81 LL``, ``82 HH LL``); ``long`` = ``82 HH LL``."""
-    return ber_encode(tag, value, two_byte_length=form == "long")
-
-
-def _header_length(tag: int, value_length: int, form: LengthForm) -> int:
-    return len(encode_tag(tag)) + len(encode_length(value_length, two_bytes=form == "long"))
-
 
 # ---------------------------------------------------------------------------------------------
 # Options
@@ -282,7 +270,6 @@ def jpki_contents(
 
 TAG_MY_NUMBER = 0xFF10
 TAG_ATTRIBUTES = 0xFF20
-TAG_OFFSETS = 0xDF21
 TAG_INTEGRITY = 0xFF30
 TAG_TEXT_AP_INFO = 0xFF40
 TAG_SIGNED_PUBLIC_KEY = 0xFF50
@@ -291,37 +278,13 @@ TAG_SESSION_KEY = 0xA1
 
 def text_my_number(persona: Persona, filler: bytes = b"\xff\xff") -> bytes:
     """Text EF 0001 (個人番号): ``FF 10 0C`` + 12 ASCII digits + filler (17 bytes physical)."""
-    return _tlv(TAG_MY_NUMBER, persona.my_number.encode("ascii")) + filler
-
-
-def _with_offset_table(tag: int, fields: list[bytes], form: LengthForm) -> bytes:
-    """``<tag> L { DF 21 <2-byte offset of each field's tag, from the start of the file> fields }``."""
-    table_length = 3 + 2 * len(fields)  # DF 21 <len> + 2 bytes per field
-    value_length = table_length + sum(len(f) for f in fields)
-    header_length = _header_length(tag, value_length, form)
-    offsets, position = bytearray(), header_length + table_length
-    for item in fields:
-        offsets += position.to_bytes(2, "big")
-        position += len(item)
-    return _tlv(tag, _tlv(TAG_OFFSETS, bytes(offsets)) + b"".join(fields), form)
+    return tlv(TAG_MY_NUMBER, persona.my_number.encode("ascii")) + filler
 
 
 def text_attributes(persona: Persona, form: LengthForm = "short") -> bytes:
     """Text EF 0002 (基本4情報): ``FF 20 L { DF 21 <4 offsets> DF 22 氏名 DF 23 住所 DF 24 生年月日
     DF 25 性別 }``; offsets count from the start of the file and point at each tag."""
-    fields = [
-        _tlv(0xDF22, persona.name.encode("utf-8")),
-        _tlv(0xDF23, persona.address.encode("utf-8")),
-        _tlv(0xDF24, f"{persona.birth_date:%Y%m%d}".encode("ascii")),
-        _tlv(0xDF25, str(int(persona.sex)).encode("ascii")),
-    ]
-    return _with_offset_table(TAG_ATTRIBUTES, fields, form)
-
-
-def attributes_digest_source(attributes: bytes) -> bytes:
-    """What integrity-record DF32 hashes: the EF 0002 outer value after the DF21 table."""
-    outer = ber_decode(attributes)
-    return outer.value[ber_decode(outer.value).end :]
+    return with_offset_table(TAG_ATTRIBUTES, basic_attribute_fields(persona), form)
 
 
 def text_integrity(my_number_file: bytes, attributes: bytes, signer: PrivateKey) -> bytes:
@@ -331,10 +294,8 @@ def text_integrity(my_number_file: bytes, attributes: bytes, signer: PrivateKey)
     The signature is PKCS#1 v1.5 SHA-256 over the DF31 and DF32 objects, by the key the AP's CV
     certificate (EF 0004) certifies.
     """
-    signed = _tlv(0xDF31, _sha256(my_number_file)) + _tlv(
-        0xDF32, _sha256(attributes_digest_source(attributes))
-    )
-    return _tlv(TAG_INTEGRITY, signed + _tlv(0xDF33, sign_pkcs1_sha256(signer, signed)), "long")
+    signed = tlv(0xDF31, sha256(my_number_file)) + tlv(0xDF32, sha256(attributes_digest_source(attributes)))
+    return tlv(TAG_INTEGRITY, signed + tlv(0xDF33, sign_pkcs1_sha256(signer, signed)), "long")
 
 
 def text_ap_info(key_id: bytes, identification: bytes, trailer_data: bytes) -> bytes:
@@ -343,19 +304,19 @@ def text_ap_info(key_id: bytes, identification: bytes, trailer_data: bytes) -> b
     if len(identification) != 4 or len(key_id) != 16 or len(trailer_data) != 32:
         raise ValueError("text AP info wants a 4-byte identification, 16-byte key id, 32 data bytes")
     trailer = trailer_data + b"\xff" * 96
-    return _tlv(TAG_TEXT_AP_INFO, _tlv(0xDF41, identification) + _tlv(0xDF42, key_id) + _tlv(0xDF43, trailer))
+    return tlv(TAG_TEXT_AP_INFO, tlv(0xDF41, identification) + tlv(0xDF42, key_id) + tlv(0xDF43, trailer))
 
 
 def text_session_key_public(key: PrivateKey) -> bytes:
     """Text EF 0006: ``A1 82 01 09 { 90 03 01 00 01 91 82 01 00 <modulus> }``."""
-    return _tlv(TAG_SESSION_KEY, rsa_public_key_template(_rsa_public(key)))
+    return tlv(TAG_SESSION_KEY, rsa_public_key_template(_rsa_public(key)))
 
 
 def text_signed_public_key(card_key: PrivateKey, signer: PrivateKey) -> bytes:
     """Text EF 0007: ``FF 50 82 02 13 { DF 51 82 01 09 <key 0013> DF 52 82 01 00 <signature> }``,
     the signature (PKCS#1 v1.5 SHA-256 over the DF51 object) by the EF 0004-certified key."""
-    signed = _tlv(0xDF51, rsa_public_key_template(_rsa_public(card_key)))
-    return _tlv(TAG_SIGNED_PUBLIC_KEY, signed + _tlv(0xDF52, sign_pkcs1_sha256(signer, signed)), "long")
+    signed = tlv(0xDF51, rsa_public_key_template(_rsa_public(card_key)))
+    return tlv(TAG_SIGNED_PUBLIC_KEY, signed + tlv(0xDF52, sign_pkcs1_sha256(signer, signed)), "long")
 
 
 def _rsa_public(key: PrivateKey) -> rsa.RSAPublicKey:
@@ -369,7 +330,7 @@ def _derived_bytes(persona: Persona, purpose: str, length: int) -> bytes:
     """Stable filler for opaque fields whose real meaning is UNKNOWN."""
     out, counter = b"", 0
     while len(out) < length:
-        out += _sha256(f"mynacard/{purpose}/{persona.card_serial}/{counter}".encode())
+        out += sha256(f"mynacard/{purpose}/{persona.card_serial}/{counter}".encode())
         counter += 1
     return out[:length]
 
@@ -409,13 +370,13 @@ SHA256_ALGORITHM_IDENTIFIER = bytes.fromhex("300d06096086480165030402010500")
 
 def _signed_record(tag: int, signed: bytes, signature_tag: int, signer: PrivateKey) -> bytes:
     """``<tag> 82 HH LL { signed <signature_tag> 82 01 00 <PKCS#1 v1.5 SHA-256 over signed> }``."""
-    return _tlv(tag, signed + _tlv(signature_tag, sign_pkcs1_sha256(signer, signed)), "long")
+    return tlv(tag, signed + tlv(signature_tag, sign_pkcs1_sha256(signer, signed)), "long")
 
 
 def visual_age_record(persona: Persona, card_key: PrivateKey, signer: PrivateKey) -> bytes:
     """Visual EF 0001 (年齢確認): ``FF 10 82 02 1E { DF 11 08 YYYYMMDD DF 12 82 01 09 <key 001A>
     DF 13 82 01 00 <signature over DF11 ‖ DF12> }``."""
-    signed = _tlv(0xDF11, f"{persona.birth_date:%Y%m%d}".encode("ascii")) + _tlv(
+    signed = tlv(0xDF11, f"{persona.birth_date:%Y%m%d}".encode("ascii")) + tlv(
         0xDF12, rsa_public_key_template(_rsa_public(card_key))
     )
     return _signed_record(TAG_AGE_RECORD, signed, 0xDF13, signer)
@@ -425,8 +386,8 @@ def card_face_digest_info(face_fields: Mapping[int, bytes]) -> bytes:
     """DigestInfo(SHA-256) whose digest is SHA-256(DF22‖DF23‖DF24) ‖ SHA-256(DF25‖DF26) ‖
     SHA-256(DF27), each over the complete TLVs (tag, length and value) as stored."""
     groups = ((0xDF22, 0xDF23, 0xDF24), (0xDF25, 0xDF26), (0xDF27,))
-    digest = b"".join(_sha256(b"".join(face_fields[tag] for tag in group)) for group in groups)
-    return _tlv(0x30, SHA256_ALGORITHM_IDENTIFIER + _tlv(0x04, digest))
+    digest = b"".join(sha256(b"".join(face_fields[tag] for tag in group)) for group in groups)
+    return tlv(0x30, SHA256_ALGORITHM_IDENTIFIER + tlv(0x04, digest))
 
 
 def visual_card_face(
@@ -436,17 +397,17 @@ def visual_card_face(
     DF 24 <key 001A> DF 25 氏名 PNG DF 26 住所 PNG DF 27 顔写真 JP2 DF 28 <signature>
     DF 29 有効期限 DF 2A セキュリティコード PNG }``. DF29 and DF2A follow the signature, unsigned."""
     face = {
-        0xDF22: _tlv(0xDF22, f"{persona.birth_date:%Y%m%d}".encode("ascii")),
-        0xDF23: _tlv(0xDF23, str(int(persona.sex)).encode("ascii")),
-        0xDF24: _tlv(0xDF24, rsa_public_key_template(_rsa_public(card_key))),
-        0xDF25: _tlv(0xDF25, render_name(persona, sizes)),
-        0xDF26: _tlv(0xDF26, render_address(persona, sizes)),
-        0xDF27: _tlv(0xDF27, render_photo(persona, sizes)),
+        0xDF22: tlv(0xDF22, f"{persona.birth_date:%Y%m%d}".encode("ascii")),
+        0xDF23: tlv(0xDF23, str(int(persona.sex)).encode("ascii")),
+        0xDF24: tlv(0xDF24, rsa_public_key_template(_rsa_public(card_key))),
+        0xDF25: tlv(0xDF25, render_name(persona, sizes)),
+        0xDF26: tlv(0xDF26, render_address(persona, sizes)),
+        0xDF27: tlv(0xDF27, render_photo(persona, sizes)),
     }
-    face[0xDF28] = _tlv(0xDF28, sign_digest_info(signer, card_face_digest_info(face)))
-    face[0xDF29] = _tlv(0xDF29, f"{persona.card_expiry:%Y%m%d}".encode("ascii"))
-    face[0xDF2A] = _tlv(0xDF2A, render_security_code(persona, sizes))
-    return _with_offset_table(TAG_CARD_FACE, [face[tag] for tag in sorted(face)], "short")
+    face[0xDF28] = tlv(0xDF28, sign_digest_info(signer, card_face_digest_info(face)))
+    face[0xDF29] = tlv(0xDF29, f"{persona.card_expiry:%Y%m%d}".encode("ascii"))
+    face[0xDF2A] = tlv(0xDF2A, render_security_code(persona, sizes))
+    return with_offset_table(TAG_CARD_FACE, [face[tag] for tag in sorted(face)], "short")
 
 
 def visual_ap_basic(
@@ -457,13 +418,13 @@ def visual_ap_basic(
     if len(reference) != 16 + 256:
         raise ValueError("DF35 is a 16-byte key id followed by 256 bytes")
     value = (
-        _tlv(0xDF31, identification)
-        + _tlv(0xDF32, key_id)
-        + _tlv(0xDF33, bytes([version]))
-        + _tlv(0xDF34, municipality_code.encode("ascii"))
-        + _tlv(0xDF35, reference)
+        tlv(0xDF31, identification)
+        + tlv(0xDF32, key_id)
+        + tlv(0xDF33, bytes([version]))
+        + tlv(0xDF34, municipality_code.encode("ascii"))
+        + tlv(0xDF35, reference)
     )
-    return _tlv(TAG_VISUAL_AP_BASIC, value)
+    return tlv(TAG_VISUAL_AP_BASIC, value)
 
 
 def visual_my_number_image(
@@ -471,7 +432,7 @@ def visual_my_number_image(
 ) -> bytes:
     """Visual EF 0005: ``FF 40 L { DF 41 <個人番号 PNG 72×12> DF 42 <key 001A> DF 43 <signature
     over DF41 ‖ DF42> }``."""
-    signed = _tlv(0xDF41, render_my_number(persona, sizes)) + _tlv(
+    signed = tlv(0xDF41, render_my_number(persona, sizes)) + tlv(
         0xDF42, rsa_public_key_template(_rsa_public(card_key))
     )
     return _signed_record(TAG_MY_NUMBER_IMAGE, signed, 0xDF43, signer)
@@ -531,7 +492,3 @@ def build_contents(
         | visual_contents(persona, keys, pki, options)
         | {"common.card_info": common_card_info(persona)}
     )
-
-
-def _sha256(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
