@@ -1,6 +1,6 @@
 """Content builders: the registry and the builders of each card family, registered on import."""
 
-from mynacard.emulator.issuance.builders import legacy
+from mynacard.emulator.issuance.builders import legacy, nextgen
 from mynacard.emulator.issuance.builders.registry import (
     BuildError,
     BuildInput,
@@ -19,5 +19,6 @@ __all__ = [
     "builders_for",
     "known_sources",
     "legacy",
+    "nextgen",
     "register",
 ]
