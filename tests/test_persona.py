@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from mynacard.emulator.issuance.personas import (
     era_yymmdd,
     list_personas,
     load_persona,
+    months_after,
     my_number_check_digit,
     nth_birthday_after,
 )
@@ -186,3 +188,105 @@ def test_child_cannot_have_signature_certificate(tmp_path: Path) -> None:
 def test_unknown_persona() -> None:
     with pytest.raises(PersonaError, match="no such persona"):
         load_persona("nobody")
+
+
+# --- the next card (nextgen-2026) --------------------------------------------------------------------
+
+
+def test_every_persona_has_the_next_cards_attributes() -> None:
+    for name in list_personas():
+        persona = load_persona(name)
+        assert re.fullmatch("[ァ-ヺー・]+(\u3000[ァ-ヺー・]+)+", persona.furigana), name
+        assert re.fullmatch("[A-Z]+( [A-Z]+)+", persona.romanised_name), name
+        assert persona.furigana == persona.name_kana and persona.romanised_name == persona.name_roman
+        assert re.fullmatch("[0-9]{11}", persona.resident_code), name
+        assert re.fullmatch("[0-9]{6}", persona.verification_number_b6), name
+        assert persona.resident_code.startswith("9000000000"), name  # the TEST series of the shipped files
+
+
+def test_default_next_card_attributes() -> None:
+    persona = load_persona("default")
+    assert persona.furigana == "シケン\u3000タロウ"
+    assert persona.romanised_name == "SHIKEN TARO"
+    assert persona.resident_code == "90000000001"
+    assert persona.verification_number_b6 == "246810"
+    assert persona.nextgen_card_expiry == date(2035, 3, 17)  # one month after 2035-02-17
+
+
+def test_sixteen_year_old_persona() -> None:
+    persona = load_persona("minor-16")
+    assert persona.age_at_issuance == 16
+    assert persona.signature_certificate  # 15 or older
+    assert persona.card_expiry == date(2030, 8, 20)  # today's card: 5th birthday after 2025-09-01
+    assert persona.nextgen_card_expiry == date(2030, 9, 20)
+    assert "TEST" in persona.label
+
+
+def test_leap_day_persona() -> None:
+    persona = load_persona("leap-day")
+    assert (persona.birth_date.month, persona.birth_date.day) == (2, 29)
+    assert persona.age_at_issuance == 21
+    # 2035 is a common year: the 10th birthday after 2025-06-02 is 28 February.
+    assert persona.card_expiry == date(2035, 2, 28)
+    assert persona.nextgen_card_expiry == date(2035, 3, 28)
+    assert nth_birthday_after(persona.birth_date, persona.issue_date, 5) == date(2030, 2, 28)
+    assert persona.birth_date_key == "160229"  # 平成16
+    assert "TEST" in persona.label
+
+
+def test_leap_day_birthday_in_leap_and_common_years() -> None:
+    born = date(2004, 2, 29)
+    assert nth_birthday_after(born, date(2026, 4, 1), 10) == date(2036, 2, 29)  # 2036 is a leap year
+    assert nth_birthday_after(born, date(2025, 2, 28), 1) == date(2026, 2, 28)  # not the issue day itself
+    assert age_on(born, date(2025, 2, 28)) == 20 and age_on(born, date(2025, 3, 1)) == 21
+
+
+def test_months_after() -> None:
+    assert months_after(date(2035, 2, 17), 1) == date(2035, 3, 17)
+    assert months_after(date(2035, 2, 28), 1) == date(2035, 3, 28)
+    assert months_after(date(2034, 1, 31), 1) == date(2034, 2, 28)
+    assert months_after(date(2036, 1, 31), 1) == date(2036, 2, 29)
+    assert months_after(date(2033, 12, 15), 1) == date(2034, 1, 15)
+    assert months_after(date(2033, 8, 31), 1) == date(2033, 9, 30)
+    assert months_after(date(2033, 8, 31), 0) == date(2033, 8, 31)
+    with pytest.raises(ValueError):
+        months_after(date(2033, 8, 31), -1)
+
+
+def test_next_card_expiry_rule() -> None:
+    assert card_expiry_date(date(1980, 2, 17), date(2025, 3, 1), months_after_birthday=1) == date(2035, 3, 17)
+    assert card_expiry_date(date(2009, 8, 20), date(2025, 9, 1), months_after_birthday=1) == date(2030, 9, 20)
+    assert card_expiry_date(date(2004, 2, 29), date(2026, 4, 1), months_after_birthday=1) == date(2036, 3, 29)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name_kana", '"しけん　たろう"', "katakana"),  # hiragana
+        ("name_kana", '"ｼｹﾝ　ﾀﾛｳ"', "katakana"),  # half-width
+        ("name_kana", '"シケン　タロウ　イチ"', "same number of parts"),
+        ("name_roman", '"Shiken Taro"', "passport spelling"),
+        ("name_roman", '"SHIKEN-TARO"', "passport spelling"),
+        ("name_roman", '"SHIKEN  TARO"', "passport spelling"),
+        ("name_roman", '"SHIKEN TARO ICHI"', "same number of parts"),
+        ("resident_code", '"9000000001"', "resident_code"),
+        ("resident_code", '"9000000000A"', "resident_code"),
+        ("verification_number_b6", '"24681"', "verification_number_b6"),
+        ("verification_number_b6", '"2468100"', "verification_number_b6"),
+    ],
+)
+def test_next_card_fields_are_validated(tmp_path: Path, field: str, value: str, message: str) -> None:
+    path = write_variant(tmp_path, **{field: value})
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    text = str(caught.value)
+    assert str(path) in text and field in text and message in text
+
+
+@pytest.mark.parametrize("field", ["resident_code", "verification_number_b6"])
+def test_next_card_fields_are_required(tmp_path: Path, field: str) -> None:
+    text = "\n".join(line for line in DEFAULT_TOML.splitlines() if not line.startswith(f"{field} ="))
+    path = tmp_path / "missing.toml"
+    path.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(PersonaError, match=field):
+        load_persona(path)
