@@ -50,7 +50,7 @@ def test_listing_and_personalise(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 def test_an_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["demo", "--profile", "nextgen-1999", "--state", str(tmp_path / "card")]) == 2
-    assert "unknown profile 'nextgen-1999' (shipped: legacy-2016)" in capsys.readouterr().err
+    assert "unknown profile 'nextgen-1999' (shipped: legacy-2016, nextgen-2026)" in capsys.readouterr().err
 
 
 def test_version_and_the_exit_codes_in_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -88,8 +88,11 @@ def personalise(
         raise StateError(f"{store.directory}: already holds a card")
     keys = {k.source: generate_key(KeyType(k.algorithm)) for a in profile.applets for k in a.keys}
     builders = builders_for(_needed_sources(profile))
+    generation = profile.personalisation.pki
+    if pki is not None and pki.generation != generation:
+        raise PersonalisationError(f"{profile.name} needs a {generation} TEST PKI, not {pki.generation}")
     if pki is None and any(b.pki for b in builders):
-        pki = TestPki.create()
+        pki = TestPki.create(generation=generation)
         if store.directory is not None:
             pki.save(store.directory / "pki")
     given = BuildInput(profile.atr.build(), keys, _record_options(profile), persona, pki)

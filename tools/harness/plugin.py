@@ -30,6 +30,7 @@ from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.pki import TestPki
+from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateStore
 from mynacard.tools.harness.pcsc import PcscSetupError, PcscStack, vpcd_slot_of
@@ -103,19 +104,35 @@ def require_tools(*names: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def test_pki() -> TestPki:
-    """One TEST PKI for the whole session (its six RSA keys take about half a second)."""
+    """One legacy-2016 TEST PKI for the whole session (its six RSA keys take about half a second)."""
     return TestPki.create()
 
 
 @pytest.fixture(scope="session")
-def card_templates(tmp_path_factory: pytest.TempPathFactory, test_pki: TestPki) -> Callable[[str, str], Path]:
+def test_pkis(test_pki: TestPki) -> Callable[[str], TestPki]:
+    """``test_pkis(generation)``: one TEST PKI per hierarchy (``legacy-2016``, ``nextgen-2026``)."""
+    made = {test_pki.generation: test_pki}
+
+    def pki(generation: str) -> TestPki:
+        if generation not in made:
+            made[generation] = TestPki.create(generation=generation)
+        return made[generation]
+
+    return pki
+
+
+@pytest.fixture(scope="session")
+def card_templates(
+    tmp_path_factory: pytest.TempPathFactory, test_pkis: Callable[[str], TestPki]
+) -> Callable[[str, str], Path]:
     """Personalise each (profile, persona) once; tests get copies of the state directory."""
     made: dict[tuple[str, str], Path] = {}
 
     def template(profile: str, persona: str) -> Path:
         if (profile, persona) not in made:
             directory = tmp_path_factory.mktemp("template") / "card"
-            open_card(profile, persona, directory, pki=test_pki)
+            generation = load_profile(profile).personalisation.pki
+            open_card(profile, persona, directory, pki=test_pkis(generation))
             made[(profile, persona)] = directory
         return made[(profile, persona)]
 

@@ -13,10 +13,13 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from mynacard.apdu.applets.card import ISD_AID
 from mynacard.apdu.applets.jpki import JPKI_AID
@@ -244,3 +247,17 @@ def open_copy(template: Path, target: Path) -> Card:
     """A fresh card from a copy of a personalised state directory."""
     shutil.copytree(template, target)
     return load_card(StateStore(target))
+
+
+def juki_terminal_key() -> ec.EllipticCurvePrivateKey:
+    """The TEST 住基 terminal key shipped with the nextgen-2026 profile (for EXTERNAL AUTHENTICATE tests)."""
+    pem = resources.files("mynacard.profiles").joinpath("keys/TEST-juki-terminal-p384.pem").read_bytes()
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return key
+
+
+def juki_signature(challenge: bytes, key: ec.EllipticCurvePrivateKey | None = None) -> bytes:
+    """A 住基 terminal's EXTERNAL AUTHENTICATE data: ECDSA P-384 over SHA-384(challenge), as ``r ‖ s``."""
+    r, s = decode_dss_signature((key or juki_terminal_key()).sign(challenge, ec.ECDSA(hashes.SHA384())))
+    return r.to_bytes(48, "big") + s.to_bytes(48, "big")
