@@ -406,3 +406,147 @@ def test_an_unconnected_bridge_says_why_nothing_happens(
         "vpcd slot 1: nothing listens on 127.0.0.1:2 yet; "
         "is pcscd running with vsmartcard-vpcd? (still trying)"
     ]
+
+
+# -- 1-byte messages: control codes and too-short command APDUs (issue 8 item 1) ---------------------------
+
+VPCD_LOGGER = "mynacard.apdu.readers.vpcd"
+NOT_CONTROL_CODES = [code for code in range(256) if code not in (POWER_OFF, POWER_ON, RESET, GET_ATR)]
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == VPCD_LOGGER]
+
+
+def test_every_1_byte_message_that_is_no_control_code_gets_6700(
+    vpcd: FakeVpcd, bridge: VpcdBridge, card: EchoCard
+) -> None:
+    """vpcd waits for an answer to a 1-byte command without a timeout; it used to get none (a hang)."""
+    vpcd.control(POWER_ON)
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+    for code in NOT_CONTROL_CODES:
+        assert vpcd.ask(bytes((code,))) == bytes.fromhex("6700"), f"1-byte command {code:02X}"
+    assert vpcd.ask(bytes.fromhex("80EE00000142")) == bytes.fromhex("429000")
+    assert (card.power_ons, card.resets, card.power_offs) == (1, 0, 0)
+    assert bridge.powered
+
+
+def test_a_1_byte_command_is_traced_and_observed(
+    vpcd: FakeVpcd, bridge: VpcdBridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[Exchange] = []
+    bridge.add_observer(seen.append)
+    caplog.set_level(TRAFFIC, logger=VPCD_LOGGER)
+    assert vpcd.ask(b"\x8a") == bytes.fromhex("6700")
+    assert [(e.command, e.response) for e in seen] == [(b"\x8a", bytes.fromhex("6700"))]
+    traffic = [r.getMessage() for r in caplog.records if r.levelno == TRAFFIC]
+    assert traffic == ["vpcd slot 0\n> 8A\n< 67 00: wrong length (Lc or Le)"]
+    assert warnings_of(caplog) == []
+
+
+def test_the_control_sequences_pcscd_sends_give_no_warning(
+    vpcd: FakeVpcd, bridge: VpcdBridge, card: EchoCard, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As recorded from pcscd 1.9.9 + vpcd 0.8: insertion, idle power-down, polls, connect, reset,
+    reconnect and disconnect."""
+    caplog.set_level(logging.WARNING, logger=VPCD_LOGGER)
+    for code in (GET_ATR, GET_ATR, POWER_ON):
+        vpcd.control(code)
+    assert vpcd.receive() == EchoCard.ATR  # the first GET ATR
+    assert vpcd.receive() == EchoCard.ATR
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR  # pcscd reads the ATR after the power-up
+    vpcd.control(POWER_OFF)  # idle power-down
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR  # presence polls while unpowered
+    vpcd.control(POWER_ON)  # SCardConnect
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+    assert vpcd.ask(bytes.fromhex("80010000")) == bytes.fromhex("9000")
+    vpcd.control(RESET)  # SCardReconnect(SCARD_RESET_CARD)
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+    vpcd.control(POWER_OFF)  # SCardReconnect(SCARD_UNPOWER_CARD): power-off, then power-on
+    vpcd.control(POWER_ON)
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+    vpcd.control(POWER_OFF)  # SCardDisconnect(SCARD_UNPOWER_CARD)
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+    assert (card.power_ons, card.resets, card.power_offs) == (3, 1, 3)
+    assert warnings_of(caplog) == []
+
+
+def test_a_power_on_while_powered_is_warned(
+    vpcd: FakeVpcd, bridge: VpcdBridge, card: EchoCard, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pcscd powers up only a card it believes unpowered: a second 01 is a client's 1-byte command."""
+    vpcd.control(POWER_ON)
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+    caplog.set_level(logging.WARNING, logger=VPCD_LOGGER)
+    vpcd.control(POWER_ON)
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR  # still acted on, as the control code it may be
+    assert card.power_ons == 2
+    assert warnings_of(caplog) == [
+        "vpcd slot 0: 01 (power-on) while the card is powered: a 1-byte command APDU 01? "
+        "vpcd's framing cannot tell it from the control code"
+    ]
+
+
+@pytest.mark.parametrize("code", [POWER_OFF, RESET])
+def test_a_power_off_or_reset_while_unpowered_is_normal(
+    vpcd: FakeVpcd, bridge: VpcdBridge, card: EchoCard, caplog: pytest.LogCaptureFixture, code: int
+) -> None:
+    """pcscd powers down the card it still believes powered after a reconnect, and resets through DIRECT
+    handles; a client's 1-byte 00 or 02 would arrive while powered, so neither is worth a warning."""
+    caplog.set_level(logging.WARNING, logger=VPCD_LOGGER)
+    vpcd.control(code)
+    assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+    assert (card.resets, card.power_offs) == ((1, 0) if code == RESET else (0, 1))
+    assert warnings_of(caplog) == []
+
+
+@pytest.mark.parametrize("code", [POWER_OFF, POWER_ON, RESET])
+def test_silence_after_a_no_reply_control_code_replugs(
+    vpcd: FakeVpcd, card: EchoCard, caplog: pytest.LogCaptureFixture, code: int
+) -> None:
+    """vpcd silent after 00/01/02 waits for an answer to a 1-byte command: the bridge replugs to free it."""
+    caplog.set_level(logging.WARNING, logger=VPCD_LOGGER)
+    bridge = VpcdBridge(card, port_base=vpcd.port, retry_seconds=0.05, silence_seconds=0.3)
+    bridge.start()
+    try:
+        vpcd.accept()
+        vpcd.control(POWER_ON)
+        assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+        vpcd.control(code)
+        started = time.monotonic()
+        # vpcd's recv returns, so pcscd's transmit fails and frees the reader
+        assert vpcd.peer_closed(timeout=2)
+        assert 0.25 < time.monotonic() - started < 1.5
+        vpcd.drop()
+        vpcd.accept()
+        assert time.monotonic() - started > 0.3 + 0.4, "stays away longer than pcscd's presence poll"
+        assert not bridge.powered
+        vpcd.control(POWER_ON)
+        assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+        assert vpcd.ask(bytes.fromhex("80EE00000142")) == bytes.fromhex("429000")
+        assert bridge.connections == 2
+    finally:
+        bridge.stop()
+    name = {POWER_OFF: "power-off", POWER_ON: "power-on", RESET: "reset"}[code]
+    assert warnings_of(caplog)[-1] == (
+        f"vpcd slot 0: vpcd silent for 0.3 s after {code:02X} ({name}): it was a 1-byte command APDU that "
+        "vpcd now waits to see answered, holding the reader; reconnecting to free it"
+    )
+
+
+def test_silence_after_an_answer_keeps_the_connection(vpcd: FakeVpcd, card: EchoCard) -> None:
+    """After an answer vpcd owes the next message: a quiet pcscd is no reason to drop the card."""
+    bridge = VpcdBridge(card, port_base=vpcd.port, silence_seconds=0.1)
+    bridge.start()
+    try:
+        vpcd.accept()
+        vpcd.control(POWER_ON)
+        assert vpcd.ask(bytes((GET_ATR,))) == EchoCard.ATR
+        time.sleep(0.4)
+        assert vpcd.ask(bytes.fromhex("80010000")) == bytes.fromhex("9000")
+        time.sleep(0.4)
+        assert vpcd.ask(bytes.fromhex("80010000")) == bytes.fromhex("9000")
+        assert bridge.connections == 1
+        assert bridge.powered
+    finally:
+        bridge.stop()

@@ -35,6 +35,8 @@ SCARD_E_NO_READERS_AVAILABLE = 0x8010002E
 _SCARD_W_UNPOWERED_CARD = 0x80100067
 _SCARD_E_NO_SMARTCARD = 0x8010000C
 _GLITCH_SECONDS = 1.0
+MIN_COMMAND_LENGTH = 4
+"""CLA INS P1 P2 (ISO 7816-4 §5.1): ``transmit_raw`` sends nothing shorter."""
 _CONNECT_RETRY_SECONDS = 0.05
 
 logger = logging.getLogger(__name__)
@@ -220,7 +222,17 @@ class PcscReader(Reader):
         return ResponseApdu.from_bytes(self.transmit_raw(command))
 
     def transmit_raw(self, command: bytes) -> bytes:
-        """One APDU on the wire, no host processing; returns data + SW1 SW2."""
+        """One APDU on the wire, no host processing; returns data + SW1 SW2.
+
+        A command shorter than its 4-byte header is refused before it reaches PC/SC: no card can parse
+        it, and on a vpcd reader a 1-byte command is indistinguishable from vpcd's control codes (``00``
+        ``01`` ``02`` would leave the reader waiting for an answer, ``04`` would return the ATR).
+        """
+        if len(command) < MIN_COMMAND_LENGTH:
+            raise ReaderError(
+                f"{self._name}: a command APDU has at least {MIN_COMMAND_LENGTH} bytes (CLA INS P1 P2), "
+                f"got {len(command)}: {bytes(command).hex(' ').upper() or 'nothing'}; not sent"
+            )
         if self._card is None:
             raise NoCardError(f"{self._name}: not connected")
         started = time.perf_counter()

@@ -14,12 +14,38 @@ Two transport facts shape the loop (see the PC/SC platform reference):
 * A frame carries at most 65535 bytes, so the largest deliverable response is 65533 data bytes + SW. A
   longer card response cannot be framed: the bridge answers ``6F 00`` instead and logs an error, which
   keeps the connection (vpcd would eject the card on an oversized frame) and gives the host a clear failure.
+
+**1-byte command APDUs.** vpcd passes a client's command verbatim, so a 1-byte command arrives exactly as
+a control message does. A byte that is no control code is answered ``67 00`` by the bridge itself (no
+card can parse a command without its 4-byte header, and vpcd waits for an answer without a timeout). The
+four control codes ``00`` (power off), ``01`` (power on), ``02`` (reset) and ``04`` (get ATR) cannot be
+told apart from 1-byte commands on vpcd's wire: ``04`` gets the ATR back as if it were a response, and
+after ``00``/``01``/``02`` vpcd waits for an answer that the protocol says must not come. Clients must
+not send commands shorter than 4 bytes (``PcscReader`` refuses them). What pcscd 1.9.9 with vpcd 0.8
+sends, read in their source and seen on the wire:
+
+* ``04`` every ~0.4 s, powered or not (pcscd's presence poll), and right after every ``01`` and ``02``
+  (pcscd reads the ATR after each power-up and reset);
+* ``01`` only to a card pcscd believes unpowered: at insertion, at ``SCardConnect`` after pcscd's idle
+  power-down, and after the ``00`` of ``SCardReconnect(SCARD_UNPOWER_CARD)``;
+* ``02`` and ``00`` through a connected handle or at pcscd's idle power-down, to a powered card; but also
+  to an unpowered one: ``02`` through a ``SCARD_SHARE_DIRECT`` handle, and ``00`` right after a reconnect,
+  when pcscd powers down the card it still believes powered.
+
+So a power-on while powered is the one control code out of place, and the bridge warns of it (a client's
+1-byte ``00`` or ``02`` arrives while the card is powered, like pcscd's). The decisive sign is silence:
+pcscd polls every 0.4 s, so vpcd silent for ``silence_seconds`` after a no-reply control message means
+vpcd took a 1-byte command for it and now waits forever, holding the reader for every client. The bridge
+then drops the connection, stays away long enough for pcscd to see the card removed, and reconnects:
+vpcd's wait fails, pcscd frees the reader and powers the card up afresh, and a wedged exchange never
+outlives that reconnect.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import signal
 import socket
 import threading
@@ -49,7 +75,15 @@ POWER_OFF = 0x00
 POWER_ON = 0x01
 RESET = 0x02
 GET_ATR = 0x04
+CONTROL_CODES = frozenset({POWER_OFF, POWER_ON, RESET, GET_ATR})
+"""vpcd's 1-byte control messages; every other 1-byte message is a (too short) command APDU."""
 
+SILENCE_SECONDS = 2.0
+"""How long vpcd may stay silent after a power-off, power-on or reset before the bridge concludes that it
+was a 1-byte command that vpcd now waits to see answered (five of pcscd's 0.4 s presence polls)."""
+
+_CONTROL_NAMES = {POWER_OFF: "power-off", POWER_ON: "power-on", RESET: "reset", GET_ATR: "get-ATR"}
+_WRONG_LENGTH = SW.WRONG_LENGTH.bytes
 _TRANSPORT_FAILURE = SW.NO_PRECISE_DIAGNOSIS.bytes
 _HAS_QUICKACK = hasattr(socket, "TCP_QUICKACK")
 
@@ -70,7 +104,9 @@ class VpcdBridge:
 
     ``run()`` serves until ``stop()``; ``start()`` runs it in a daemon thread. Reconnects every 0.2 s while
     vpcd is not listening (pcscd stopped or restarting). Card exceptions never end the loop: the host gets
-    ``6F 00`` and the traceback goes to the log.
+    ``6F 00`` and the traceback goes to the log. vpcd silent for ``silence_seconds`` after a power-off,
+    power-on or reset is waiting for an answer to a 1-byte command (see the module docstring): the bridge
+    replugs to free the reader.
     """
 
     def __init__(
@@ -81,10 +117,12 @@ class VpcdBridge:
         host: str = "127.0.0.1",
         port_base: int = PORT_BASE,
         retry_seconds: float = RETRY_SECONDS,
+        silence_seconds: float = SILENCE_SECONDS,
     ) -> None:
         self.slot = slot
         self.address = (host, port_base + slot)
         self.retry_seconds = retry_seconds
+        self.silence_seconds = silence_seconds
         self._card = card
         self._lock = threading.Lock()  # guards card swaps against a running exchange
         self._wake = threading.Condition(self._lock)
@@ -239,11 +277,34 @@ class VpcdBridge:
                 self._sock.shutdown(socket.SHUT_RDWR)
 
     def _serve(self, sock: socket.socket) -> None:
+        owed: int | None = None  # the no-reply control code vpcd may really be awaiting an answer to
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
         while not self._stopping:
+            if owed is not None and not poller.poll(self.silence_seconds * 1000):
+                self._unwedge(owed)
             message = _receive(sock)
-            reply = self._control(message[0]) if len(message) == 1 else self._exchange(message)
+            if len(message) == 1 and message[0] in CONTROL_CODES:
+                reply = self._control(message[0])
+                owed = message[0] if reply is None else None
+            else:
+                reply, owed = self._exchange(message), None
             if reply is not None:
                 sock.sendall(len(reply).to_bytes(2, "big") + reply)
+
+    def _unwedge(self, code: int) -> None:
+        """vpcd waits for an answer to a 1-byte command it sent like control code ``code``: replug."""
+        logger.warning(
+            "vpcd slot %d: vpcd silent for %.1f s after %02X (%s): it was a 1-byte command APDU that vpcd "
+            "now waits to see answered, holding the reader; reconnecting to free it",
+            self.slot,
+            self.silence_seconds,
+            code,
+            _CONTROL_NAMES[code],
+        )
+        with self._lock:
+            self._away_until = time.monotonic() + REPLUG_SECONDS
+        raise _DisconnectedError("replugged to end a wedged exchange")
 
     def _control(self, code: int) -> bytes | None:
         with self._lock:
@@ -252,18 +313,26 @@ class VpcdBridge:
                 raise _DisconnectedError("card removed")
             if code == GET_ATR:
                 return card.atr
+            self._warn_if_unexpected(code)
             if code == POWER_ON:
                 _quietly(card.power_on)
                 self._powered = True
             elif code == RESET:
                 _quietly(card.reset)
                 self._powered = True
-            elif code == POWER_OFF:
+            else:
                 _quietly(card.power_off)
                 self._powered = False
-            else:
-                logger.warning("vpcd slot %d: unknown control byte %02X ignored", self.slot, code)
             return None
+
+    def _warn_if_unexpected(self, code: int) -> None:
+        """pcscd powers up only a card it believes unpowered, so a power-on while powered is a command."""
+        if code == POWER_ON and self._powered:
+            logger.warning(
+                "vpcd slot %d: 01 (power-on) while the card is powered: a 1-byte command APDU 01? vpcd's "
+                "framing cannot tell it from the control code",
+                self.slot,
+            )
 
     def _exchange(self, command: bytes) -> bytes:
         recording = bool(self._observers) or logger.isEnabledFor(TRAFFIC)
@@ -272,7 +341,7 @@ class VpcdBridge:
             card = self._card
             if card is None:
                 raise _DisconnectedError("card removed")
-            response = _process(card, command)
+            response = _process(card, command) if len(command) > 1 else _WRONG_LENGTH
         if recording:
             self._record(Exchange.record(command, response, time.perf_counter() - started))
         return response
