@@ -8,6 +8,7 @@ reader notices another writer's change by the file's identity (atomic replace gi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 from collections.abc import Iterator
@@ -31,18 +32,15 @@ class SecurityFile:
         self._store = store
         self._credentials: dict[str, Credential] = {}
         self._stamp: Stamp | None = self._current_stamp()
+        self._in_memory: dict[str, CredentialState] | None = None
+        """A card that lives in memory keeps its written states as objects: there is nothing to encode."""
 
     def states(self) -> dict[str, CredentialState]:
         """The stored state of every credential, as on disk now (validated: see ``documents``)."""
+        if self._in_memory is not None:
+            return {key: dataclasses.replace(state) for key, state in self._in_memory.items()}
         document = self._store.read_document(StateStore.SECURITY, SecurityDocument)
-        return {
-            key: CredentialState(
-                value.tries_left,
-                bytes.fromhex(value.salt),
-                None if value.digest is None else bytes.fromhex(value.digest),
-            )
-            for key, value in document.credentials.items()
-        }
+        return {key: _state(value) for key, value in document.credentials.items()}
 
     def remove_leftovers(self) -> None:
         """Temporary files of writes that a kill interrupted (``.security.json.XXXXXXXX``).
@@ -95,6 +93,10 @@ class SecurityFile:
 
     def write(self) -> None:
         """Persist every credential's state; call under ``locked`` after ``refresh``."""
+        if not self._store.persistent:
+            # Nothing can fail or tear in memory: the live states are what was written (copied when read).
+            self._in_memory = {key: c.state for key, c in self._credentials.items()}
+            return
         document = {key: c.state.to_json() for key, c in self._credentials.items()}
         self._store.write_json(StateStore.SECURITY, {"credentials": document})
         self._stamp = self._current_stamp()
