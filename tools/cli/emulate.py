@@ -2,6 +2,9 @@
 
 pcscd must be running with vsmartcard's vpcd driver (Debian: ``pcscd``, ``vsmartcard-vpcd``); the card
 connects to vpcd and reconnects by itself when pcscd restarts. SIGINT or SIGTERM stops it cleanly.
+
+vpcd serves one card per slot: a second card's connection only waits in vpcd's backlog, so a slot that is
+already served is refused at once (exit status 2), naming the process that serves it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 
 from mynacard.apdu.readers.vpcd import PORT_BASE, VpcdBridge, reader_name, serve_until_signalled
 from mynacard.apdu.trace import TRAFFIC
+from mynacard.tools.cli.exits import Exit
+from mynacard.tools.harness.pcsc import vpcd_slot_holders
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -54,22 +59,42 @@ def configure_logging(traffic: bool) -> None:
     logging.getLogger("mynacard.emulator").addHandler(handler)
 
 
+def occupied_slot_message(slot: int, host: str, port: int) -> str | None:
+    """Why the slot cannot take this card (another process is connected to it), or None when it is free.
+
+    The holders come from the kernel's TCP table (``vpcd_slot_holders`` says why not from a lock file).
+    """
+    holders = vpcd_slot_holders(host, port)
+    if not holders:
+        return None
+    serving, *waiting = holders
+    verb = "served by" if serving.accepted else "taken by"
+    message = f"vpcd slot {slot} ({host}:{port}) is already {verb} {serving.describe()}"
+    if waiting:
+        message += "; waiting for it: " + "; ".join(holder.describe() for holder in waiting)
+    return message + ". vpcd serves one card per slot: stop that process or choose another --slot"
+
+
 def run(args: argparse.Namespace) -> int:
     """Open (or personalise) the card, serve it on vpcd until a signal. Returns the exit code."""
     from mynacard.emulator.issuance.personalise import open_card
 
     configure_logging(args.traffic)
+    port = args.port_base + args.slot
+    occupied = occupied_slot_message(args.slot, args.host, port)
+    if occupied is not None:
+        print(f"mynacard emulate: {occupied}", file=sys.stderr)
+        return Exit.USAGE
     try:
         card = open_card(args.profile, args.persona, args.state)
     except (OSError, ValueError) as exc:
         print(f"mynacard emulate: cannot open the card in {args.state}: {exc}", file=sys.stderr)
-        return 2
+        return Exit.USAGE
     bridge = VpcdBridge(card, slot=args.slot, host=args.host, port_base=args.port_base)
-    host, port = bridge.address
     print(
-        f"card {args.state} ({card.atr.hex(' ').upper()}) on vpcd {host}:{port}; "
+        f"card {args.state} ({card.atr.hex(' ').upper()}) on vpcd {args.host}:{port}; "
         f"PC/SC reader: {reader_name(args.slot)}",
         flush=True,
     )
     serve_until_signalled([bridge])
-    return 0
+    return Exit.OK

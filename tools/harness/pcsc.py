@@ -9,13 +9,17 @@ into fixtures, and ``bench/bench_pcsc.py`` uses them directly.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,25 +42,139 @@ class PcscSetupError(Exception):
 
 # -- sockets, read from /proc so that nothing connects to vpcd (a probe would look like a card) ------
 
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Address = tuple[IpAddress, int]
 
-def _tcp_sockets() -> Iterator[tuple[int, int, str]]:
-    """(local port, remote port, state) of every IPv4/IPv6 TCP socket of the machine."""
+
+@dataclass(frozen=True)
+class TcpSocket:
+    """One line of ``/proc/net/tcp`` or ``tcp6``: the two ends, the state and the socket's inode."""
+
+    local: Address
+    remote: Address
+    state: str
+    inode: int
+    """0 for a connection still in a listener's backlog: no process holds it yet."""
+
+
+def _address(field: str) -> Address:
+    """``0100007F:8C7B`` → (127.0.0.1, 35963); the kernel prints each 32-bit word in host byte order."""
+    host, port = field.rsplit(":", 1)
+    words = bytes.fromhex(host)
+    if sys.byteorder == "little":
+        words = b"".join(words[i : i + 4][::-1] for i in range(0, len(words), 4))
+    return _unmapped(ipaddress.ip_address(words)), int(port, 16)
+
+
+def _unmapped(address: IpAddress) -> IpAddress:
+    """``::ffff:127.0.0.1`` is 127.0.0.1."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _tcp_sockets() -> Iterator[TcpSocket]:
+    """Every IPv4/IPv6 TCP socket of the machine (of this network namespace)."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError), open(table, encoding="ascii") as lines:
             next(lines, None)
             for line in lines:
                 fields = line.split()
-                local, remote, state = fields[1], fields[2], fields[3]
-                yield int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16), state
+                yield TcpSocket(_address(fields[1]), _address(fields[2]), fields[3], int(fields[9]))
 
 
 def vpcd_listening(port: int) -> bool:
-    return any(local == port and state == _TCP_LISTEN for local, _, state in _tcp_sockets())
+    return any(s.local[1] == port and s.state == _TCP_LISTEN for s in _tcp_sockets())
 
 
 def vpcd_slot_taken(port: int) -> bool:
     """True when some card process already holds vpcd's slot on ``port``."""
-    return any(local == port and state == _TCP_ESTABLISHED for local, _, state in _tcp_sockets())
+    return any(s.local[1] == port and s.state == _TCP_ESTABLISHED for s in _tcp_sockets())
+
+
+@dataclass(frozen=True)
+class SlotHolder:
+    """A card process connected to a vpcd slot: the PIDs holding its socket, and whether vpcd took it."""
+
+    pids: tuple[int, ...]
+    """Empty when no process of this machine visible to this user holds it (another user's, as non-root)."""
+    accepted: bool
+    """vpcd accepted the connection (serves that card); otherwise it waits in vpcd's backlog of one."""
+
+    def describe(self) -> str:
+        if not self.pids:
+            return "a process whose PID this user cannot see"
+        return ", ".join(f"PID {pid} ({_command_line(pid)})" for pid in self.pids)
+
+
+def vpcd_slot_holders(host: str, port: int) -> list[SlotHolder]:
+    """The card processes connected to the vpcd slot at ``host:port``, the one vpcd serves first.
+
+    Read from the kernel's tables, not from lock files: an established connection to vpcd's port is what
+    makes pcscd serve a card, so the table names every server of the slot (``mynacard emulate``, the test
+    harness's in-process bridge, vsmartcard's own vicc, any script), and nothing can go stale, because the
+    kernel drops the connection when its process dies, SIGKILL included. A lock file would see only the
+    processes that take it, could name a dead or recycled PID, and needs a directory every user and every
+    mount namespace shares, while vpcd's port is one per machine. vpcd's end of each connection tells an
+    accepted card (a socket pcscd holds) from one waiting in its backlog (inode 0); the card's end, found
+    by its inode among ``/proc/<pid>/fd``, names the process. Limits: a vpcd on another machine is not in
+    these tables (nothing is found), a non-root user cannot see other users' PIDs (``pids`` is empty but
+    the slot still counts as held), and two cards started within the same few milliseconds can both find
+    the slot free.
+    """
+    served_at = _local_addresses(host)
+    sockets = [s for s in _tcp_sockets() if s.state == _TCP_ESTABLISHED]
+    vpcd_ends = [s for s in sockets if s.local[1] == port and s.local[0] in served_at]
+    card_ends = {(s.local, s.remote): s.inode for s in sockets}
+    inodes = [card_ends.get((end.remote, end.local), 0) for end in vpcd_ends]
+    owners = _socket_owners({inode for inode in inodes if inode})
+    holders = [
+        SlotHolder(tuple(owners.get(inode, ())), accepted=end.inode != 0)
+        for end, inode in zip(vpcd_ends, inodes, strict=True)
+    ]
+    return sorted(holders, key=lambda holder: not holder.accepted)
+
+
+def _local_addresses(host: str) -> set[IpAddress]:
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return set()
+    return {_unmapped(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])) for info in infos}
+
+
+def _socket_owners(inodes: set[int]) -> dict[int, list[int]]:
+    """PIDs whose file descriptors hold each socket inode (those of other users only when root)."""
+    owners: dict[int, list[int]] = {}
+    if not inodes:
+        return owners
+    wanted = {f"socket:[{inode}]": inode for inode in inodes}
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (process / "fd").iterdir():
+                inode = wanted.get(_readlink(fd))
+                if inode is not None and int(process.name) not in owners.get(inode, []):
+                    owners.setdefault(inode, []).append(int(process.name))
+    return owners
+
+
+def _readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return ""
+
+
+def _command_line(pid: int) -> str:
+    """The process's command line, shortened; its name when the command line is unreadable."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    except OSError:
+        return "?"
+    text = " ".join(word.decode(errors="replace") for word in words)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # -- pcscd -----------------------------------------------------------------------------------------------
@@ -244,8 +362,12 @@ class PcscStack:
         except ImportError as exc:
             raise PcscSetupError("pyscard is not installed: pip install -e '.[pcsc]'") from exc
         self.daemon.ensure()
-        if not self.daemon.owned and vpcd_slot_taken(self.daemon.port):
-            raise PcscSetupError(f"another card process holds vpcd slot {self.slot} ({self.reader_name})")
+        holders = [] if self.daemon.owned else vpcd_slot_holders("127.0.0.1", self.daemon.port)
+        if holders:
+            holder = holders[0].describe()
+            raise PcscSetupError(
+                f"another card process holds vpcd slot {self.slot} ({self.reader_name}): {holder}"
+            )
         card = placeholder or EchoCard()
         self.bridge.insert(card)
         self.bridge.start()
