@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
+import tomli_w
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -26,11 +27,9 @@ from pydantic import (
 )
 
 from mynacard.apdu.atr import InterfaceGroup, build_atr
+from mynacard.profiles.errors import ProfileError
 from mynacard.profiles.validation import describe_validation_error
-
-
-class ProfileError(ValueError):
-    """A profile that cannot be loaded; the message names the file, the field and the problem."""
+from mynacard.profiles.variants import resolve
 
 
 def _parse_hex(value: object) -> bytes:
@@ -420,6 +419,7 @@ class CapacitySpec(_Model):
 class ProfileInfo(_Model):
     name: str
     description: str
+    variant_of: str | None = Field(default=None, description="the base of a resolved variant (``extends``)")
 
 
 class Profile(_Model):
@@ -472,10 +472,9 @@ def parse_profile(text: str, source: str, *, sources: Collection[str] | None = N
     ``sources``: the content sources that exist (the issuance layer's builders); None skips that check,
     as when a personalised card is reopened from its own copy of the profile.
     """
-    try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+    data = _toml(text, source)
+    if isinstance(data.get("profile"), dict) and "extends" in data["profile"]:
+        raise ProfileError(f"{source}: profile.extends: a variant is loaded by name or path, not as text")
     context = {"sources": frozenset(sources)} if sources is not None else None
     try:
         return Profile.model_validate(data, context=context)
@@ -491,7 +490,33 @@ def list_profiles() -> list[str]:
 
 def profile_text(name_or_path: str | Path) -> tuple[str, str]:
     """The TOML text of a shipped profile by name (``legacy-2016``) or of a file by path, and its name
-    for error messages."""
+    for error messages. A variant (``[profile] extends``) comes resolved: one self-contained profile."""
+    text, where = _read_profile(name_or_path)
+    data = _toml(text, where)
+    info = data.get("profile")
+    if not isinstance(info, dict) or "extends" not in info:
+        return text, where
+    base_dir = Path(where).parent if Path(where).is_file() else None
+    resolved = resolve(data, where, lambda name: _load_base(name, base_dir))
+    header = f"# {where}, resolved: a variant of {resolved['profile']['variant_of']} (written by mynacard)\n"
+    return header + tomli_w.dumps(resolved), where
+
+
+def _load_base(name: str, base_dir: Path | None) -> tuple[dict[str, Any], str]:
+    """A base named by ``extends``: a shipped profile, or a path relative to the variant's folder."""
+    candidate = base_dir / name if base_dir is not None and name.endswith(".toml") else name
+    text, where = _read_profile(candidate)
+    return _toml(text, where), where
+
+
+def _toml(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{where}: not valid TOML: {exc}") from None
+
+
+def _read_profile(name_or_path: str | Path) -> tuple[str, str]:
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():

@@ -11,6 +11,7 @@ import pytest
 
 import mynacard
 from mynacard.emulator.issuance.personas import load_persona
+from mynacard.profiles.schema import list_profiles
 from mynacard.tools.cli import main
 
 
@@ -50,7 +51,7 @@ def test_listing_and_personalise(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 def test_an_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["demo", "--profile", "nextgen-1999", "--state", str(tmp_path / "card")]) == 2
-    assert "unknown profile 'nextgen-1999' (shipped: legacy-2016, nextgen-2026)" in capsys.readouterr().err
+    assert f"unknown profile 'nextgen-1999' (shipped: {', '.join(list_profiles())})" in capsys.readouterr().err
 
 
 def test_version_and_the_exit_codes_in_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -136,7 +136,12 @@ class _Corpus:
         )
         for aid in aids:
             hexed = aid.hex().upper()
-            known = any(a.aid == aid for a in self.profile.applets)
+            aliases = (
+                [x.aid for a in self.profile.applets for x in a.aliases]
+                if self.profile.behaviour.legacy_aliases
+                else []
+            )
+            known = any(a.aid == aid for a in self.profile.applets) or aid in aliases
             self.add(f"select-{hexed}", [select_aid(aid)], OK if known else int(SW.FILE_NOT_FOUND))
             self.add(f"select-fci-{hexed}", [select_aid(aid, 0x00)], OK if known else None)
             self.add(f"select-fcp-{hexed}", [select_aid(aid, 0x04)])
