@@ -51,7 +51,8 @@ def test_listing_and_personalise(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 def test_an_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["demo", "--profile", "nextgen-1999", "--state", str(tmp_path / "card")]) == 2
-    assert f"unknown profile 'nextgen-1999' (shipped: {', '.join(list_profiles())})" in capsys.readouterr().err
+    shipped = ", ".join(list_profiles())
+    assert f"unknown profile 'nextgen-1999' (shipped: {shipped})" in capsys.readouterr().err
 
 
 def test_version_and_the_exit_codes_in_help(capsys: pytest.CaptureFixture[str]) -> None:
