@@ -1,8 +1,31 @@
-"""Exchange records for traces and logs, with PIN-like data fields masked.
+"""Exchange records for traces and logs, with every byte that can carry a secret masked.
 
-Secrets never reach a trace: VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER and the proprietary
-CHANGE KEY carry PINs, passwords, PUKs or 照合番号 (verification numbers) in their data field, so the
-data bytes are replaced before anything is recorded or logged.
+Secrets never reach a trace, and what is masked depends on the command, not on the card: a command whose
+instruction can carry reference data (a PIN, password, PUK or 照合番号, verification number) or a key
+is masked from byte 5 on (ISO 7816-4 numbering: everything after CLA INS P1 P2), under any CLA, whether
+or not the card implements it and whether or not its length bytes parse. Masking from byte 5, Lc and Le
+included, leaves nothing to interpret: a VERIFY sent without Lc (``00 20 00 80 34 38 32 37``) has its
+first PIN digit where Lc should be, and any reading of the length bytes would show it. An extended Lc
+(``00 HH LL``) is no secret, but masking it costs nothing, so short and extended commands follow one rule;
+the trace still shows the command's length, by its number of ``**``.
+
+The instructions (``SECRET_INSTRUCTIONS``), and why:
+
+* ``20``/``21`` VERIFY, ``24``/``25`` CHANGE REFERENCE DATA, ``2C``/``2D`` RESET RETRY COUNTER (ISO
+  7816-4; the odd forms carry the same values in BER-TLV), and ``26``/``28`` DISABLE / ENABLE
+  VERIFICATION REQUIREMENT, whose data field is absent or verification data;
+* ``32`` CHANGE KEY, the proprietary command of the common and 住基 applets, under any CLA;
+* ``AE`` SET SESSION KEY (``80 AE``: the residence card, the next-generation card): an RSA-OAEP-wrapped
+  session key; whoever holds the delivery key's private key could unwrap it from a trace and read every
+  secure-messaging exchange that follows;
+* ``C2``/``C3`` ENVELOPE: it carries (part of) another command APDU, a VERIFY among them.
+
+Not masked, and why: MSE:Set AT (``22``) names the password by reference only, and GENERAL AUTHENTICATE
+(``86``/``87``) carries PACE's mapping data, ephemeral public keys and authentication tokens. The PACE
+password never travels: it only derives the key that encrypts the chip's nonce, which comes back in a
+response, and the session keys come from the Diffie-Hellman exchange. None of the command data reveals
+the password, so masking it would protect nothing and hide what a trace of PACE is read for. Responses
+are never masked: no card returns reference data.
 """
 
 from __future__ import annotations
@@ -10,7 +33,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from mynacard.apdu.command import ApduFormatError, CommandApdu
 from mynacard.apdu.status import describe
 
 TRAFFIC = 5
@@ -18,41 +40,40 @@ TRAFFIC = 5
 logging.addLevelName(TRAFFIC, "TRAFFIC")
 
 MASK_BYTE = 0x2A
-"""Replaces every byte of a secret data field in a recorded command."""
+"""Replaces every masked byte of a recorded command."""
 
-_SECRET_INS_INTERINDUSTRY = frozenset({0x20, 0x21, 0x24, 0x2C})
-_SECRET_INS_PROPRIETARY = frozenset({0x20, 0x24, 0x2C, 0x32})
+SECRET_INSTRUCTIONS: dict[int, str] = {
+    0x20: "VERIFY",
+    0x21: "VERIFY",
+    0x24: "CHANGE REFERENCE DATA",
+    0x25: "CHANGE REFERENCE DATA",
+    0x26: "DISABLE VERIFICATION REQUIREMENT",
+    0x28: "ENABLE VERIFICATION REQUIREMENT",
+    0x2C: "RESET RETRY COUNTER",
+    0x2D: "RESET RETRY COUNTER",
+    0x32: "CHANGE KEY",
+    0xAE: "SET SESSION KEY",
+    0xC2: "ENVELOPE",
+    0xC3: "ENVELOPE",
+}
+"""Instructions whose commands are masked from byte 5 on, under any CLA (see the module docstring)."""
+
+HEADER_LENGTH = 4
+"""CLA INS P1 P2: the bytes of a secret-carrying command that stay in clear."""
 
 
 def carries_secret(command: bytes) -> bool:
-    """True when the command's data field holds reference data (a PIN-like value)."""
-    if len(command) < 5:
-        return False
-    cla, ins = command[0], command[1]
-    if cla & 0x80:
-        return ins in _SECRET_INS_PROPRIETARY
-    return ins in _SECRET_INS_INTERINDUSTRY
+    """True when the command has bytes after its header and its instruction can carry a secret."""
+    return len(command) > HEADER_LENGTH and command[1] in SECRET_INSTRUCTIONS
 
 
 def secret_span(command: bytes) -> tuple[int, int] | None:
-    """Where the secret sits: the data field of a well-formed command, else everything after byte 4.
-
-    A malformed body is masked whole, so no reading of its length bytes can leave PIN digits in clear.
-    """
-    if not carries_secret(command):
-        return None
-    try:
-        parsed = CommandApdu.from_bytes(command)
-    except ApduFormatError:
-        return 5, len(command)
-    if not parsed.data:
-        return None
-    start = 7 if parsed.extended else 5
-    return start, start + len(parsed.data)
+    """The masked byte range: everything after the header of a secret-carrying command, else None."""
+    return (HEADER_LENGTH, len(command)) if carries_secret(command) else None
 
 
 def mask_command(command: bytes) -> tuple[bytes, tuple[int, int] | None]:
-    """The command with any secret data field masked, and the span that was masked."""
+    """The command with its secret-carrying bytes masked, and the span that was masked."""
     span = secret_span(command)
     if span is None:
         return command, None

@@ -32,8 +32,8 @@ def test_demo_runs_the_flows_and_masks_the_pins(capsys: pytest.CaptureFixture[st
     assert "# PIN tries left: 3" in out
     assert "# signature verified with the certificate's public key: OK" in out
     assert f"# 基本4情報: 氏名 {persona.name} / 住所 {persona.address}" in out
-    verify_lines = [line for line in out.splitlines() if line.startswith("> 00 20 00 80 04")]
-    assert verify_lines == ["> 00 20 00 80 04 ** ** ** **"] * 2
+    verify_lines = [line for line in out.splitlines() if line.startswith("> 00 20 00 80 ")]
+    assert verify_lines == ["> 00 20 00 80 ** ** ** ** **"] * 2
     assert persona.auth_pin.encode().hex(" ").upper() not in out
 
 

@@ -263,10 +263,10 @@ def test_exchanges_are_logged_at_traffic_level_with_pins_masked(
     bridge.add_observer(seen.append)
     caplog.set_level(TRAFFIC, logger="mynacard.apdu.readers.vpcd")
     assert vpcd.ask(bytes.fromhex("002000800431323334")) == bytes.fromhex("313233349000")
-    assert [e.command for e in seen] == [bytes.fromhex("00200080042A2A2A2A")]
+    assert [e.command for e in seen] == [bytes.fromhex("002000802A2A2A2A2A")]
     assert seen[0].response == bytes.fromhex("313233349000")
     traffic = [r.getMessage() for r in caplog.records if r.levelno == TRAFFIC]
-    assert traffic == ["vpcd slot 0\n> 00 20 00 80 04 ** ** ** **\n< 31 32 33 34  90 00: success"]
+    assert traffic == ["vpcd slot 0\n> 00 20 00 80 ** ** ** ** **\n< 31 32 33 34  90 00: success"]
 
 
 def test_a_failing_observer_does_not_break_the_exchange(vpcd: FakeVpcd, bridge: VpcdBridge) -> None:
@@ -364,7 +364,7 @@ def test_emulate_command_serves_the_card_until_sigterm(vpcd: FakeVpcd, tmp_path:
             process.wait()
     assert process.returncode == 0
     assert out.decode().strip().endswith("PC/SC reader: Virtual PCD 00 01")
-    assert "00 20 00 80 04 ** ** ** **" in err.decode()
+    assert "00 20 00 80 ** ** ** ** **" in err.decode()
     assert "31 32 33 34" not in err.decode()
 
 
