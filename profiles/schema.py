@@ -411,15 +411,71 @@ class PersonalisationSpec(_Model):
 
 
 class CapacitySpec(_Model):
-    """The chip's memory budget (容量): what every file, key, credential and rule takes must fit."""
+    """The chip's memory budget (容量): what every file, key, credential and rule takes must fit.
+
+    Every per-item cost below is ASSUMED (no issuer publishes its card OS's layout); each default says where
+    its figure comes from, and a profile may set its own. How they are counted: ``profiles/README.md``
+    ("Capacity") and ``emulator/issuance/capacity.py``.
+    """
 
     eeprom_bytes: int | None = Field(default=None, ge=1, description="None: no budget is checked")
+    # ASSUMED: the header of a DF (an applet, and the MF): 24 bytes, the directory-file header of a native
+    # smart-card OS (Schlumberger Multiflex: Guthery & Jurgensen, "Smart Card Developer's Kit", Table 5.15).
+    df_header_bytes: int = Field(default=24, ge=0)
+    # ASSUMED: the header of every EF (name, type, size, access conditions, link into the tree): 16 bytes,
+    # Multiflex's transparent / record EF header (same table). Keys and credentials are EFs on this card
+    # (FIDs 0017, 0018, ...), and a GET DATA object or a terminal key is one stored object: each has one.
+    ef_header_bytes: int = Field(default=16, ge=0)
+    # ASSUMED: per record of a record EF: 4 bytes, Multiflex's per-record overhead (same table).
+    record_bytes: int = Field(default=4, ge=0)
+    # ASSUMED: the content of an internal EF that no source shows (legacy-2016's FID-sweep finds): none
+    # counted, only its header; the real card keeps something there, size UNKNOWN.
+    internal_ef_bytes: int = Field(default=0, ge=0)
+    # ASSUMED: an RSA-2048 private key as a card keeps it: the five CRT parameters p, q, dP, dQ, qInv of
+    # 128 bytes each (Java Card's RSAPrivateCrtKey: P, Q, DP1, DQ1, PQ) = 640, plus the modulus n (256) and
+    # the public exponent e (4) to verify every signature before it leaves (the usual guard against CRT
+    # fault attacks) = 900.
+    rsa_2048_key_bytes: int = Field(default=900, ge=0)
+    # ASSUMED: a P-384 private key: the scalar d (48) and the public point 04 ‖ X ‖ Y (97, for the same
+    # check) and a 1-byte curve reference = 146; the curve's domain parameters are the OS's, shared by all
+    # keys (a Java Card ECKey holding its own p, a, b, G, r, k would add 291).
+    ec_p384_key_bytes: int = Field(default=146, ge=0)
+    # ASSUMED: a P-384 terminal public key (EXTERNAL AUTHENTICATE): 04 ‖ X ‖ Y (97) + curve reference (1).
+    ec_p384_public_key_bytes: int = Field(default=98, ge=0)
+    # ASSUMED: a credential's retry counter: maximum and remaining tries, 1 byte each, as in Multiflex's
+    # key files (Guthery & Jurgensen, Table 5.12). Its reference data is counted at the format's maximum
+    # length (a card reserves the longest value it may be changed to).
+    credential_counter_bytes: int = Field(default=2, ge=0)
+    # ASSUMED: a credential's format: minimum and maximum length, character class, flags (1 byte each);
+    # Multiflex keeps 2 such bytes per key (length, algorithm), our formats have 4 items.
+    credential_format_bytes: int = Field(default=4, ge=0)
+    # ASSUMED: one condition of an access rule: 2 bytes, an access-mode byte and a security-condition byte
+    # as in ISO/IEC 7816-4's compact security attributes; "always", "never", a credential, an AND/OR node
+    # and a secure-messaging requirement are one condition each.
+    rule_condition_bytes: int = Field(default=2, ge=0)
+    # ASSUMED: with [behaviour] legacy_aliases on, each alias costs its AID and 4 bytes per FID it maps
+    # (old FID ‖ new FID).
+    alias_fid_pair_bytes: int = Field(default=4, ge=0)
+
+    def key_bytes(self, algorithm: str) -> int:
+        """What one private key of ``algorithm`` (a ``KeySpec.algorithm``) takes."""
+        sizes = {"rsa-2048": self.rsa_2048_key_bytes, "ec-p384": self.ec_p384_key_bytes}
+        if algorithm not in sizes:
+            raise ValueError(f"no capacity cost for key algorithm {algorithm!r}")
+        return sizes[algorithm]
 
 
 class ProfileInfo(_Model):
     name: str
     description: str
-    variant_of: str | None = Field(default=None, description="the base of a resolved variant (``extends``)")
+    variant_of: str | None = Field(
+        default=None, description="a resolved variant's family: the profile at the root of its ``extends``"
+    )
+
+    @property
+    def family(self) -> str:
+        """The profile this one is, or derives from (``legacy-2016`` for every variant of today's card)."""
+        return self.variant_of or self.name
 
 
 class Profile(_Model):

@@ -21,6 +21,7 @@ from mynacard.emulator.card import Card
 from mynacard.emulator.credentials import CredentialState
 from mynacard.emulator.filesystem import PrivateKey
 from mynacard.emulator.issuance.builders import BuildError, BuildInput, build_sources, builders_for
+from mynacard.emulator.issuance.capacity import check_capacity
 from mynacard.emulator.issuance.personas import Persona, load_persona
 from mynacard.emulator.issuance.pki import KeyType, TestPki, generate_key
 from mynacard.emulator.issuance.profiles import load_profile, load_profile_with_text
@@ -100,11 +101,13 @@ def personalise(
         sources = build_sources(builders, given)
     except BuildError as exc:
         raise PersonalisationError(f"{profile.name}: {exc}") from None
+    contents = _contents(profile, sources)
+    check_capacity(profile, contents)  # 容量: a card whose applets do not fit is refused before any write
     store.write(StateStore.PROFILE, profile_text.encode("utf-8"))
     for applet in profile.applets:
         for k in applet.keys:
             store.write(StateStore.key_file(applet.id, k.fid), _key_pem(keys[k.source]))
-    store.write_json(StateStore.CONTENTS, _contents(profile, sources))
+    store.write_json(StateStore.CONTENTS, contents)
     store.write_json(StateStore.SECURITY, {"credentials": _initial_credentials(profile, persona)})
     store.write_json(
         StateStore.CARD,
