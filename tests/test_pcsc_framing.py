@@ -168,3 +168,19 @@ def test_a_client_killed_in_a_wedged_exchange_leaves_the_reader_usable(
     warnings = [r.getMessage().removeprefix("vpcd slot 0: ") for r in caplog.records]
     assert [w.split("vpcd's framing")[0] for w in warnings[:-1]] == WEDGE_WARNINGS[code]
     assert warnings[-1].startswith(f"vpcd silent for 2.0 s after {code} (")
+
+
+def test_a_client_left_waiting_gets_an_empty_response_when_the_bridge_replugs(
+    pcsc_stack: PcscStack, echo: EchoCard
+) -> None:
+    """vpcd's wait ends when the connection drops; pcscd then hands the client what vpcd read: nothing."""
+    started = time.monotonic()
+    waiting = raw_client(pcsc_stack.reader_name, "01")
+    try:
+        out, _ = waiting.communicate(timeout=pcsc_stack.bridge.silence_seconds + 10)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+            waiting.wait()
+    assert (waiting.returncode, out) == (0, "transmitting\n\n"), "SCardTransmit succeeded with 0 bytes"
+    assert time.monotonic() - started < pcsc_stack.bridge.silence_seconds + 3

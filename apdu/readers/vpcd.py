@@ -37,8 +37,8 @@ So a power-on while powered is the one control code out of place, and the bridge
 pcscd polls every 0.4 s, so vpcd silent for ``silence_seconds`` after a no-reply control message means
 vpcd took a 1-byte command for it and now waits forever, holding the reader for every client. The bridge
 then drops the connection, stays away long enough for pcscd to see the card removed, and reconnects:
-vpcd's wait fails, pcscd frees the reader and powers the card up afresh, and a wedged exchange never
-outlives that reconnect.
+vpcd's wait ends (the waiting client gets an empty response, no status word), pcscd frees the reader and
+powers the card up afresh, and a wedged exchange never outlives that reconnect.
 """
 
 from __future__ import annotations
