@@ -1,11 +1,14 @@
-"""The chip's capacity budget (容量): counts by hand and the refusal."""
+"""The chip's capacity budget (容量): counts by hand, the refusal, ``mynacard capacity`` and its chart."""
 
 from __future__ import annotations
 
 import json
+import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from mynacard.emulator.issuance.capacity import (
     AppletUsage,
@@ -18,6 +21,7 @@ from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.state import StateStore
 from mynacard.profiles.schema import Profile, parse_profile
+from mynacard.tools.cli import main
 
 TINY = """
 [profile]
@@ -164,3 +168,64 @@ def test_a_state_directory_and_the_card_it_opens_count_the_same(tmp_path: Path) 
     document = json.loads((tmp_path / "card" / StateStore.CONTENTS).read_text(encoding="utf-8"))
     profile = load_profile("legacy-2016")
     assert measure(profile, document) == measure(profile, CardContents.from_card(card))
+
+
+def test_the_cli_compares_rsa_and_ecc_key_storage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["capacity", "--profile", "legacy-2016", "--profile", "nextgen-2026", "--json"]) == 0
+    legacy, nextgen = json.loads(capsys.readouterr().out)["profiles"]
+    assert (legacy["profile"], nextgen["profile"]) == ("legacy-2016", "nextgen-2026")
+    assert legacy["kinds"]["keys"] == 5 * 900  # five RSA-2048 keys
+    assert nextgen["kinds"]["keys"] == 3 * 146 + 98  # three P-384 keys and the 住基 terminal's public key
+    assert nextgen["kinds"]["keys"] < legacy["kinds"]["keys"]
+    for report in (legacy, nextgen):
+        assert report["budget"] == 81920
+        assert report["total"] == sum(a["bytes"] for a in report["applets"])
+        assert report["left"] == report["budget"] - report["total"]
+        assert report["applets"][-1]["left"] == report["left"]
+    assert nextgen["free_area"] > legacy["free_area"]
+
+
+def test_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["capacity", "--profile", "legacy-2016"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("legacy-2016: eeprom_bytes 81,920 (ASSUMED)\napplet ")
+    assert [line.split()[0] for line in out.splitlines()[3:10]] == [
+        "mf",
+        "card_manager",
+        "jpki",
+        "text",
+        "visual",
+        "juki",
+        "common",
+    ]
+    assert "free area (空き領域): " in out
+
+
+def test_a_refused_card_fails_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["capacity", "--profile", str(write_tiny(tmp_path, 1000))]) == 1
+    assert "refused: tiny: free-area applet 'town'" in capsys.readouterr().err
+
+
+def test_the_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib", reason="the 'reports' extra is not installed")
+    out = tmp_path / "charts"
+    assert (
+        main(["capacity", "--profile", "legacy-2016", "--profile", "nextgen-2026", "--chart", str(out)]) == 0
+    )
+    assert f"chart: {out / 'capacity.png'}, {out / 'capacity.svg'}" in capsys.readouterr().out
+    with Image.open(out / "capacity.png") as png:
+        assert (png.format, png.size) == ("PNG", (1200, 550))
+    svg = ET.parse(out / "capacity.svg").getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert (svg.get("width"), svg.get("height")) == ("864pt", "396pt")
+
+
+def test_without_matplotlib_the_chart_names_the_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    assert main(["capacity", "--profile", "nextgen-2026", "--chart", str(tmp_path)]) == 2
+    assert "--chart needs matplotlib, the 'reports' extra: pip install 'mynacard[reports]'" in (
+        capsys.readouterr().err
+    )
+    assert list(tmp_path.iterdir()) == []
