@@ -9,7 +9,8 @@ base profile and merges the variant over it:
   ``data_objects`` by ``tag``. An entry with ``remove = true`` removes the base's entry; a new identity
   appends. Every other array (``status_commands``, ``interface``, ``records``, ...) is replaced whole.
 
-The resolved profile is self-contained: it names its base in ``[profile] variant_of`` and is what a card
+The resolved profile is self-contained: it names its family (the root of the chain) in ``[profile]
+variant_of`` and is what a card
 personalised from the variant stores, so the card reopens the same when either file changes later.
 """
 
@@ -52,7 +53,10 @@ def resolve(data: dict[str, Any], where: str, load: Loader, depth: int = 0) -> d
     base = resolve(base_data, base_where, load, depth + 1)
     merged: dict[str, Any] = merge(base, data, (), where)
     merged["profile"] = {k: v for k, v in merged["profile"].items() if k != "extends"}
-    merged["profile"]["variant_of"] = base["profile"].get("name", base_name)
+    # the family: the profile at the root of the chain (a variant of a variant is still legacy-2016's)
+    merged["profile"]["variant_of"] = base["profile"].get("variant_of") or base["profile"].get(
+        "name", base_name
+    )
     return merged
 
 

@@ -16,5 +16,9 @@ step .venv/bin/ruff format --check .
 step .venv/bin/mypy
 step env PYTHONPATH=build/pathmap .venv/bin/lint-imports --no-cache
 step .venv/bin/python -m pytest -q
-step .venv/bin/python -m pytest -q --pyargs mynacard.tools.harness.suites --reader "pcsc:Virtual PCD 00 00"
+step .venv/bin/python -m pytest -q --pyargs mynacard.tools.harness.suites --profile nextgen-2026
+for profile in legacy-2016 nextgen-2026; do
+    step .venv/bin/python -m pytest -q --pyargs mynacard.tools.harness.suites --profile "$profile" \
+        --reader "pcsc:Virtual PCD 00 00"
+done
 exit $status

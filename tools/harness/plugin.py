@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -27,12 +27,14 @@ import pytest
 
 from mynacard.apdu.readers.base import Reader, SoftCard
 from mynacard.apdu.readers.virtual import VirtualReader
+from mynacard.apdu.trace import Exchange
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.pki import TestPki
 from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateStore
+from mynacard.profiles.schema import Profile
 from mynacard.tools.harness.pcsc import PcscSetupError, PcscStack, vpcd_slot_of
 
 pytest.register_assert_rewrite("mynacard.tools.harness.suites.helpers")
@@ -41,6 +43,8 @@ CardFactory = Callable[..., Card]
 PcscReaderFactory = Callable[[SoftCard], Reader]
 
 MARKERS = (
+    "applies_to(*families): the suite checks behaviour of these profile families; elsewhere not applicable",
+    "client_sequences: a public client's exact APDUs (legacy-2016; any profile with --compatibility)",
     "destructive: uses up tries or changes reference data (refused on real cards unless allowed)",
     "pcsc: needs pcscd, vpcd and pyscard",
     "opensc: needs OpenSC tools talking to the emulator through pcscd",
@@ -55,6 +59,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="reader for the conformance suites: 'virtual' (in process) or 'pcsc:NAME' (a PC/SC reader)",
     )
     group.addoption(
+        "--profile",
+        default="legacy-2016",
+        help="card profile the suites run against: a shipped name or a TOML path (default: legacy-2016); "
+        "suites written for another profile family are reported as not applicable",
+    )
+    group.addoption(
+        "--compatibility",
+        action="store_true",
+        help="run today's client sequences against --profile whatever its family (a compatibility "
+        "measurement: a failure says where that client stops on that card)",
+    )
+    group.addoption(
         "--allow-destructive",
         action="store_true",
         help="run tests that use up tries or change PINs on a real card (never needed for virtual or vpcd)",
@@ -67,6 +83,40 @@ def pytest_configure(config: pytest.Config) -> None:
     option = reader_option(config)
     if option != "virtual" and not option.startswith("pcsc:"):
         raise pytest.UsageError(f"--reader {option!r}: expected 'virtual' or 'pcsc:NAME'")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Suites of another profile family are not applicable to the card under test: skipped, said so."""
+    family = _profile_under_test(item.config).profile.family
+    marker = item.get_closest_marker("applies_to")
+    if marker is not None and family not in marker.args:
+        pytest.skip(f"not applicable: checks {'/'.join(marker.args)} behaviour; the card is {family}")
+    clients = item.get_closest_marker("client_sequences")
+    if clients is not None and family != "legacy-2016" and not item.config.getoption("--compatibility"):
+        pytest.skip(f"not applicable: today's client sequences on a {family} card (use --compatibility)")
+
+
+def _profile_under_test(config: pytest.Config) -> Profile:
+    cached = config.stash.get(_PROFILE_KEY, None)
+    if cached is None:
+        cached = load_profile(str(config.getoption("--profile", default="legacy-2016")))
+        config.stash[_PROFILE_KEY] = cached
+    return cached
+
+
+_PROFILE_KEY = pytest.StashKey[Profile]()
+
+
+@pytest.fixture(scope="session")
+def profile_under_test(pytestconfig: pytest.Config) -> Profile:
+    """The profile of ``--profile`` (validated)."""
+    return _profile_under_test(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def profile_name(pytestconfig: pytest.Config) -> str:
+    """``--profile`` as given: what ``make_card()`` and ``card`` personalise by default."""
+    return str(pytestconfig.getoption("--profile"))
 
 
 def reader_option(config: pytest.Config) -> str:
@@ -140,13 +190,15 @@ def card_templates(
 
 
 @pytest.fixture
-def card_state_factory(card_templates: Callable[[str, str], Path], tmp_path: Path) -> Callable[..., Path]:
-    """A fresh copy of a personalised card's state directory for this test."""
+def card_state_factory(
+    card_templates: Callable[[str, str], Path], tmp_path: Path, profile_name: str
+) -> Callable[..., Path]:
+    """A fresh copy of a personalised card's state directory for this test (default: ``--profile``'s)."""
     counter = iter(range(1000))
 
-    def make(profile: str = "legacy-2016", persona: str = "default") -> Path:
+    def make(profile: str | None = None, persona: str = "default") -> Path:
         target = tmp_path / f"card{next(counter)}"
-        shutil.copytree(card_templates(profile, persona), target)
+        shutil.copytree(card_templates(profile or profile_name, persona), target)
         return target
 
     return make
@@ -156,7 +208,7 @@ def card_state_factory(card_templates: Callable[[str, str], Path], tmp_path: Pat
 def make_card(card_state_factory: Callable[..., Path]) -> CardFactory:
     """``make_card(profile=..., persona=...)``: a fresh, unpowered card of its own."""
 
-    def make(profile: str = "legacy-2016", persona: str = "default") -> Card:
+    def make(profile: str | None = None, persona: str = "default") -> Card:
         return load_card(StateStore(card_state_factory(profile, persona)))
 
     return make
@@ -164,7 +216,7 @@ def make_card(card_state_factory: Callable[..., Path]) -> CardFactory:
 
 @pytest.fixture
 def card(make_card: CardFactory) -> Card:
-    """A fresh legacy-2016 card of the default TEST persona."""
+    """A fresh card of ``--profile`` (legacy-2016 by default) and the default TEST persona."""
     return make_card()
 
 
@@ -184,12 +236,33 @@ def reader_for(request: pytest.FixtureRequest) -> Iterator[Callable[[Card], Read
             reader.power_on()
         else:
             reader = request.getfixturevalue("pcsc_reader_for")(card)
+        reader.add_observer(request.node.stash.setdefault(EXCHANGES, []).append)
         opened.append(reader)
         return reader
 
     yield connect
     for reader in opened:
         reader.close()
+
+
+EXCHANGES = pytest.StashKey[list[Exchange]]()
+"""Every exchange of a test's readers, secrets masked (the readers' observers mask before they see)."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test's report carries its APDU trace, and a failure names the last exchange before it."""
+    report: pytest.TestReport = yield
+    exchanges = item.stash.get(EXCHANGES, [])
+    if report.when == "call" and exchanges:
+        report.user_properties.append(("exchanges", len(exchanges)))
+        report.user_properties.append(("trace", "\n".join(e.format() for e in exchanges)))
+        if report.failed:
+            last = exchanges[-1]
+            report.user_properties.append(("failing_exchange", f"{len(exchanges)}: {last.format()}"))
+    return report
 
 
 def _refuse_destructive_on_real_cards(request: pytest.FixtureRequest, option: str) -> None:
@@ -212,9 +285,11 @@ def reader(reader_for: Callable[[Card], Reader], card: Card) -> Reader:
 
 
 @pytest.fixture(scope="module")
-def shared_card(card_templates: Callable[[str, str], Path], tmp_path_factory: pytest.TempPathFactory) -> Card:
+def shared_card(
+    card_templates: Callable[[str, str], Path], tmp_path_factory: pytest.TempPathFactory, profile_name: str
+) -> Card:
     directory = tmp_path_factory.mktemp("shared") / "card"
-    shutil.copytree(card_templates("legacy-2016", "default"), directory)
+    shutil.copytree(card_templates(profile_name, "default"), directory)
     return load_card(StateStore(directory))
 
 

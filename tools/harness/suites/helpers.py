@@ -29,8 +29,10 @@ from mynacard.apdu.applets.visual import VISUAL_AID
 from mynacard.apdu.readers.base import Reader
 from mynacard.apdu.response import ResponseApdu
 from mynacard.emulator.card import Card
+from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateStore
+from mynacard.profiles.schema import Profile
 
 __all__ = ["COMMON_AID", "ISD_AID", "JPKI_AID", "JUKI_AID", "TEXT_AID", "VISUAL_AID"]
 
@@ -237,6 +239,11 @@ def stored_file(state_dir: Path, applet: str, fid: int) -> bytes:
     return bytes.fromhex(files[f"{applet}/{fid:04X}"])
 
 
+def has_stored_file(state_dir: Path, applet: str, fid: int) -> bool:
+    files = stored_contents(state_dir)["files"]
+    return isinstance(files, dict) and f"{applet}/{fid:04X}" in files
+
+
 def stored_records(state_dir: Path, applet: str, fid: int) -> list[bytes]:
     records = stored_contents(state_dir)["records"]
     assert isinstance(records, dict)
@@ -261,3 +268,27 @@ def juki_signature(challenge: bytes, key: ec.EllipticCurvePrivateKey | None = No
     """A 住基 terminal's EXTERNAL AUTHENTICATE data: ECDSA P-384 over SHA-384(challenge), as ``r ‖ s``."""
     r, s = decode_dss_signature((key or juki_terminal_key()).sign(challenge, ec.ECDSA(hashes.SHA384())))
     return r.to_bytes(48, "big") + s.to_bytes(48, "big")
+
+
+def client_view(state_dir: Path, profile: Profile, target: Path) -> Path:
+    """What today's client expects to read, for the card in ``state_dir``: a copy whose ``contents.json``
+    also holds each file under today's ``applet/FID`` when the profile's legacy aliases route it there
+    (``[behaviour] legacy_aliases``). Without aliases it is a plain copy: today's files are not there."""
+    shutil.copytree(state_dir, target)
+    if not profile.behaviour.legacy_aliases:
+        return target
+    today = {a.aid: a.id for a in load_profile("legacy-2016").applets}
+    path = target / StateStore.CONTENTS
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for applet in profile.applets:
+        for alias in applet.aliases:
+            old_applet = today.get(alias.aid)
+            if old_applet is None:
+                continue
+            for old_fid, new_fid in alias.fid_map().items():
+                for table in ("files", "records"):
+                    key = StateStore.content_key(applet.id, new_fid)
+                    if key in document[table]:
+                        document[table][StateStore.content_key(old_applet, old_fid)] = document[table][key]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return target

@@ -44,6 +44,8 @@ from mynacard.tools.harness.suites.helpers import (
     verify_sfi,
 )
 
+pytestmark = pytest.mark.applies_to("legacy-2016")
+
 PROFILE = load_profile("legacy-2016")
 PERSONA = load_persona("default")
 

@@ -27,6 +27,8 @@ from mynacard.tools.harness.suites.helpers import (
     select_aid,
 )
 
+pytestmark = pytest.mark.applies_to("legacy-2016")
+
 DATA_NOT_FOUND = 0x6A88
 WRONG_LENGTH = 0x6700
 

@@ -42,6 +42,8 @@ from mynacard.tools.harness.suites.helpers import (
     verify_sfi,
 )
 
+pytestmark = pytest.mark.applies_to("legacy-2016")
+
 CardFactory = Callable[..., Card]
 ReaderFor = Callable[[Card], Reader]
 

@@ -15,6 +15,8 @@ from mynacard.tools.harness.suites.helpers import (
     send,
 )
 
+pytestmark = pytest.mark.applies_to("legacy-2016")
+
 # --- GET CHALLENGE ------------------------------------------------------------------------------------
 
 

@@ -20,9 +20,9 @@ from mynacard.apdu.applets import nextgen
 from mynacard.apdu.readers.base import Reader
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personas import load_persona
-from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateStore
+from mynacard.profiles.schema import Profile
 from mynacard.tools.harness.suites.helpers import (
     INCOMPATIBLE_WITH_FILE,
     OK,
@@ -36,8 +36,8 @@ from mynacard.tools.harness.suites.helpers import (
     stored_file,
 )
 
-PROFILE_NAME = "nextgen-2026"
-PROFILE = load_profile(PROFILE_NAME)
+pytestmark = pytest.mark.applies_to("nextgen-2026")
+
 PERSONA = load_persona("default")
 
 PIN, SIGN, JUKI, A, B = "pin", "sign_password", "juki_terminal", "verification_a", "verification_b"
@@ -100,8 +100,8 @@ STATES: dict[str, list[frozenset[str]]] = {
 }
 
 
-def test_the_profile_has_exactly_the_spec_s_efs() -> None:
-    for applet in PROFILE.applets:
+def test_the_profile_has_exactly_the_spec_s_efs(profile_under_test: Profile) -> None:
+    for applet in profile_under_test.applets:
         if applet.id == "card_manager":
             continue
         aid, table = EXPECTED[applet.id]
@@ -148,11 +148,11 @@ def prove(reader: Reader, proof: str) -> None:
 
 @pytest.fixture(scope="module")
 def matrix_card(
-    card_templates: Callable[[str, str], Path], tmp_path_factory: pytest.TempPathFactory
+    card_templates: Callable[[str, str], Path], tmp_path_factory: pytest.TempPathFactory, profile_name: str
 ) -> tuple[Card, Path]:
     """One card for the whole matrix: no case uses a try or changes reference data."""
     state = tmp_path_factory.mktemp("nextgen-matrix") / "card"
-    shutil.copytree(card_templates(PROFILE_NAME, "default"), state)
+    shutil.copytree(card_templates(profile_name, "default"), state)
     return load_card(StateStore(state)), state
 
 

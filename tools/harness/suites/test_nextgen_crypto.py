@@ -30,6 +30,8 @@ from mynacard.tools.harness.suites.helpers import (
     send,
 )
 
+pytestmark = pytest.mark.applies_to("nextgen-2026")
+
 PERSONA = load_persona("default")
 MESSAGE = "mynacard: 次期カードの署名".encode()
 WRONG_LENGTH = 0x6700
@@ -39,7 +41,7 @@ AUTH_FAILED = 0x6300
 
 @pytest.fixture
 def reader(make_card: Callable[..., Card], reader_for: Callable[[Card], Reader]) -> Reader:
-    reader = reader_for(make_card(profile="nextgen-2026"))
+    reader = reader_for(make_card())
     select_aid(reader, nextgen.AUTH_AID)
     return reader
 
@@ -110,7 +112,7 @@ def test_internal_authenticate_proves_the_card(
     challenge = bytes(range(16))
     command = apdu(f"00 88 00 {nextgen.reference(nextgen.IA_KEY):02X}", challenge, "00")
     check(key, expect(reader, command, OK).data, challenge, hashes.SHA384())
-    other = reader_for(make_card(profile="nextgen-2026", persona="long-address"))
+    other = reader_for(make_card(persona="long-address"))
     select_aid(other, nextgen.AUTH_AID)
     with pytest.raises(InvalidSignature):
         check(key, expect(other, command, OK).data, challenge, hashes.SHA384())

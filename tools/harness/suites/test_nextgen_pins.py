@@ -21,7 +21,7 @@ from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateStore
 from mynacard.tools.harness.suites.helpers import OK, SECURITY_NOT_SATISFIED, apdu, expect, select_aid, send
 
-pytestmark = pytest.mark.destructive
+pytestmark = [pytest.mark.applies_to("nextgen-2026"), pytest.mark.destructive]
 
 PERSONA = load_persona("default")
 PIN = PERSONA.auth_pin.encode("ascii")
@@ -43,7 +43,7 @@ HASH = bytes(range(48))
 @pytest.fixture
 def reader(make_card: Callable[..., Card], reader_for: Callable[[Card], Reader]) -> Reader:
     """A fresh nextgen-2026 card with the 認証AP selected."""
-    reader = reader_for(make_card(profile="nextgen-2026"))
+    reader = reader_for(make_card())
     select_aid(reader, nextgen.AUTH_AID)
     return reader
 
@@ -205,7 +205,7 @@ def test_the_puk_survives_a_reopened_card(
     card_state_factory: Callable[..., Path], reader_for: Callable[[Card], Reader]
 ) -> None:
     """The PUK and its counter are persisted state, like today's credentials."""
-    state = card_state_factory("nextgen-2026")
+    state = card_state_factory()
     first = reader_for(load_card(StateStore(state)))
     select_aid(first, nextgen.AUTH_AID)
     set_puk(first)
@@ -214,3 +214,14 @@ def test_the_puk_survives_a_reopened_card(
     select_aid(again, nextgen.AUTH_AID)
     assert counter(again, PUK_REF) == 0x63C9
     verify(again, PUK_REF, PUK)
+
+
+def test_today_s_14_digit_verification_number_b_is_a_wrong_value_on_the_next_card(
+    make_card: Callable[..., Card], reader_for: Callable[[Card], Reader]
+) -> None:
+    """照合番号B is 6 digits now: today's 14-digit value is simply wrong and spends a try."""
+    reader = reader_for(make_card())
+    select_aid(reader, nextgen.FACE_AID)
+    reference = nextgen.reference(nextgen.VERIFICATION_NUMBER_B)
+    verify(reader, reference, b"80021730110001", 0x63C9)
+    verify(reader, reference, PERSONA.verification_number_b6.encode("ascii"))

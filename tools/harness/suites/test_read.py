@@ -25,6 +25,8 @@ from mynacard.tools.harness.suites.helpers import (
     verify,
 )
 
+pytestmark = pytest.mark.applies_to("legacy-2016")
+
 FREE_CERTIFICATES = [0x0002, 0x000A, 0x000B]
 
 

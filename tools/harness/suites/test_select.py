@@ -24,6 +24,8 @@ from mynacard.tools.harness.suites.helpers import (
     send,
 )
 
+pytestmark = pytest.mark.applies_to("legacy-2016")
+
 ALL_APS = [JPKI_AID, TEXT_AID, VISUAL_AID, JUKI_AID, COMMON_AID]
 
 

@@ -29,6 +29,8 @@ from mynacard.tools.harness.suites.helpers import (
     verify,
 )
 
+pytestmark = pytest.mark.applies_to("legacy-2016")
+
 MESSAGE = b"mynacard conformance: sign this"
 AUTH, SIGN = 0x98, 0x9B
 

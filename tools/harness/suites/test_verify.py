@@ -24,6 +24,8 @@ from mynacard.tools.harness.suites.helpers import (
     verify,
 )
 
+pytestmark = pytest.mark.applies_to("legacy-2016")
+
 AUTH, SIGN = 0x98, 0x9B
 """P2 = 80 | SFI: the auth PIN (EF 0018) and the signature password (EF 001B), named directly."""
 
