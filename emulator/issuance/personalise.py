@@ -92,10 +92,9 @@ def personalise(
     generation = profile.personalisation.pki
     if pki is not None and pki.generation != generation:
         raise PersonalisationError(f"{profile.name} needs a {generation} TEST PKI, not {pki.generation}")
-    if pki is None and any(b.pki for b in builders):
+    created = pki is None and any(b.pki for b in builders)
+    if created:
         pki = TestPki.create(generation=generation)
-        if store.directory is not None:
-            pki.save(store.directory / "pki")
     given = BuildInput(profile.atr.build(), keys, _record_options(profile), persona, pki)
     try:
         sources = build_sources(builders, given)
@@ -103,6 +102,8 @@ def personalise(
         raise PersonalisationError(f"{profile.name}: {exc}") from None
     contents = _contents(profile, sources)
     check_capacity(profile, contents)  # 容量: a card whose applets do not fit is refused before any write
+    if created and pki is not None and store.directory is not None:
+        pki.save(store.directory / "pki")
     store.write(StateStore.PROFILE, profile_text.encode("utf-8"))
     for applet in profile.applets:
         for k in applet.keys:
