@@ -74,3 +74,19 @@ def test_python_dash_m_mynacard_is_the_same_command() -> None:
         [sys.executable, "-m", "mynacard", "--version"], capture_output=True, text=True, check=False
     )
     assert (result.returncode, result.stdout) == (0, f"mynacard {mynacard.__version__}\n")
+
+
+def test_demo_of_the_next_card_signs_with_p384_and_shows_verify_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["demo", "--profile", "nextgen-2026", "--state", str(tmp_path / "card")]) == 0
+    out = capsys.readouterr().out
+    persona = load_persona("default")
+    assert "# tries left: PIN 3, signature password 5" in out
+    assert "# user-authentication key: ECDSA P-384 / SHA-384 signature verified with its certificate: OK" in out
+    assert "# signature key: ECDSA P-384 / SHA-384 signature verified with its certificate: OK" in out
+    assert f"# 4情報: 氏名 {persona.name} ({persona.furigana}, {persona.romanised_name})" in out
+    assert "the PIN still has 3 tries and was never asked for" in out
+    assert persona.sign_password.encode().hex(" ").upper() not in out
+    assert [line for line in out.splitlines() if line.startswith("> 00 20 00 9B")] == []  # VERIFY by FID
+    assert out.count("> 00 20 00 80 ** ") == 1  # one VERIFY in all: the signature password

@@ -6,6 +6,12 @@ published. The host side takes them from here, the card from ``profiles/nextgen-
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
+from mynacard.apdu.applets.session import Session
+from mynacard.apdu.tlv import ber_decode, ber_decode_all
+
 AUTH_AID = bytes.fromhex("D3 92 F0 00 26 01 00 00 00 02")
 """認証AP (all PIN-protected functions)"""
 FACE_AID = bytes.fromhex("D3 92 10 00 31 00 01 01 04 10")
@@ -59,3 +65,42 @@ VERIFICATION_NUMBER_A = 0x0013
 def reference(fid: int) -> int:
     """``80 | SFI``: the P2 that names an EF by its short identifier (the FID's low byte)."""
     return 0x80 | fid
+
+
+@dataclass(frozen=True, slots=True)
+class Attributes:
+    """EF 0004 of the 認証AP: 4情報 and the next card's new attributes."""
+
+    name: str
+    address: str
+    birth_date: str
+    """西暦 YYYYMMDD"""
+    sex: str
+    """JIS X 0303 digit; kept in the chip though off the card face"""
+    furigana: str
+    romanised_name: str
+
+
+_ATTRIBUTE_TAGS = (0xDF22, 0xDF23, 0xDF24, 0xDF25, 0xDF26, 0xDF27)
+
+
+class AuthSession(Session):
+    """What a terminal does with the 認証AP: one password for everything (verify once), P-384 signatures."""
+
+    def select(self) -> None:
+        self.select_applet(AUTH_AID)
+
+    def sign_sha384(self, key_fid: int, message: bytes) -> bytes:
+        """ECDSA P-384 over SHA-384(message), hashed by the host: the card answers ``r ‖ s``."""
+        digest = hashlib.sha384(message).digest()
+        command = bytes((0x80, 0x2A, 0x00, reference(key_fid), len(digest))) + digest + b"\x00"
+        return self.expect_ok("COMPUTE DIGITAL SIGNATURE", command)
+
+    def read_attributes(self) -> Attributes:
+        """EF 0004 (needs the PIN or the signature password), decoded by tag."""
+        outer = ber_decode(self.read_tlv_file(ATTRIBUTES))
+        fields = {
+            t.tag: t.value.decode("utf-8") for t in ber_decode_all(outer.value) if t.tag in _ATTRIBUTE_TAGS
+        }
+        name, address, birth, sex, furigana, romanised = (fields[tag] for tag in _ATTRIBUTE_TAGS)
+        return Attributes(name, address, birth, sex, furigana, romanised)

@@ -13,12 +13,16 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from mynacard.apdu.applets import nextgen
 from mynacard.apdu.applets.jpki import AUTH_CERTIFICATE, AUTH_KEY, AUTH_PIN, JpkiSession
+from mynacard.apdu.applets.nextgen import AuthSession
 from mynacard.apdu.applets.text import TextSession
 from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.apdu.trace import Exchange
+from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import DEFAULT_PERSONA, DEFAULT_PROFILE, open_card
 from mynacard.emulator.issuance.personas import Persona, load_persona
 from mynacard.emulator.store.documents import CardDocument
@@ -70,7 +74,10 @@ def _demo(profile: str | None, persona_id: str | None, state: Path) -> int:
     reader.add_observer(_print_exchange)
     atr = reader.power_on()
     print(f"ATR {atr.hex(' ').upper()}\n")
-    _legacy_flows(reader, persona)
+    if card_family(card) == "nextgen-2026":
+        _nextgen_flows(reader, persona)
+    else:
+        _legacy_flows(reader, persona)
     reader.close()
     return Exit.OK
 
@@ -89,6 +96,47 @@ def _legacy_flows(reader: VirtualReader, persona: Persona) -> None:
     public_key.verify(signature, MESSAGE, padding.PKCS1v15(), hashes.SHA256())
     print("# signature verified with the certificate's public key: OK\n")
     _read_basic_attributes(reader, persona.text_pin)
+
+
+def _nextgen_flows(reader: VirtualReader, persona: Persona) -> None:
+    """The next card: one signature password opens both signatures and the attributes (verify once)."""
+    auth = AuthSession(reader)
+    auth.select()
+    auth_certificate = x509.load_der_x509_certificate(auth.read_certificate(nextgen.AUTH_CERTIFICATE))
+    print(f"# user-authentication certificate: {auth_certificate.subject.rfc4514_string()}")
+    print(
+        f"# tries left: PIN {auth.tries_left(nextgen.PIN)}, signature password "
+        f"{auth.tries_left(nextgen.SIGN_PASSWORD)}"
+    )
+    auth.verify(nextgen.SIGN_PASSWORD, persona.sign_password)
+    sign_certificate = x509.load_der_x509_certificate(auth.read_certificate(nextgen.SIGN_CERTIFICATE))
+    for label, key_fid, certificate in (
+        ("user-authentication key", nextgen.AUTH_KEY, auth_certificate),
+        ("signature key", nextgen.SIGN_KEY, sign_certificate),
+    ):
+        _verify_p384(certificate, auth.sign_sha384(key_fid, MESSAGE))
+        print(f"# {label}: ECDSA P-384 / SHA-384 signature verified with its certificate: OK")
+    attributes = auth.read_attributes()
+    print(f"# 4情報: 氏名 {attributes.name} ({attributes.furigana}, {attributes.romanised_name})")
+    print(f"#        住所 {attributes.address} / 生年月日 {attributes.birth_date} / 性別 {attributes.sex}")
+    print(
+        f"# verify once: one password, two signatures and the attributes; the PIN still has "
+        f"{auth.tries_left(nextgen.PIN)} tries and was never asked for\n"
+    )
+
+
+def _verify_p384(certificate: x509.Certificate, signature: bytes) -> None:
+    """A plain ``r ‖ s`` signature over SHA-384(MESSAGE), checked with the certificate's P-384 key."""
+    key = certificate.public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    half = len(signature) // 2
+    r, s = int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big")
+    key.verify(encode_dss_signature(r, s), MESSAGE, ec.ECDSA(hashes.SHA384()))
+
+
+def card_family(card: Card) -> str:
+    """The profile family of an open card (today's card and its variants: legacy-2016)."""
+    return "nextgen-2026" if card.name.startswith("nextgen-2026") else "legacy-2016"
 
 
 def _read_basic_attributes(reader: VirtualReader, pin: str) -> None:
