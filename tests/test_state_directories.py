@@ -230,3 +230,41 @@ def test_demo_uses_the_persona_the_card_was_made_for(
     assert (state / StateStore.SECURITY).read_bytes() == before  # refused before any VERIFY
     assert main(["demo", "--state", str(state)]) == 0
     assert "# PIN tries left: 3" in capsys.readouterr().out
+
+
+def test_emulate_reopens_a_card_of_a_custom_profile_without_naming_it(tmp_path: Path) -> None:
+    """The card's own profile.toml is enough; the original profile file may be gone (issue 8)."""
+    profile = tmp_path / "mini.toml"
+    profile.write_text(MINI, encoding="utf-8")
+    state = tmp_path / "card"
+    assert (
+        run_cli(
+            "personalise", "--profile", str(profile), "--persona", "default", "--state", str(state)
+        ).returncode
+        == 0
+    )
+    profile.unlink()
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mynacard",
+            "emulate",
+            "--state",
+            str(state),
+            "--slot",
+            "1",
+            "--port-base",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line.startswith(f"card {state} (3B "), line + (child.stderr.read() if child.stderr else "")
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.wait(timeout=30)

@@ -29,8 +29,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--profile", default="legacy-2016", help="card profile (default: %(default)s)")
-    parser.add_argument("--persona", default="default", help="test cardholder (default: %(default)s)")
+    parser.add_argument(
+        "--profile", help="card profile (default: the card's own, or legacy-2016 for a new card)"
+    )
+    parser.add_argument(
+        "--persona", help="TEST cardholder (default: the card's own, or default for a new card)"
+    )
     parser.add_argument(
         "--state",
         type=Path,
@@ -75,6 +79,16 @@ def occupied_slot_message(slot: int, host: str, port: int) -> str | None:
     return message + ". vpcd serves one card per slot: stop that process or choose another --slot"
 
 
+def _choices(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """Profile and persona: as given (checked against an existing card), else a new card's defaults."""
+    from mynacard.emulator.issuance.personalise import DEFAULT_PERSONA, DEFAULT_PROFILE
+    from mynacard.emulator.store.state import StateStore
+
+    if StateStore(args.state).exists():
+        return args.profile, args.persona
+    return args.profile or DEFAULT_PROFILE, args.persona or DEFAULT_PERSONA
+
+
 def run(args: argparse.Namespace) -> int:
     """Open (or personalise) the card, serve it on vpcd until a signal. Returns the exit code."""
     from mynacard.emulator.issuance.personalise import open_card
@@ -86,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"mynacard emulate: {occupied}", file=sys.stderr)
         return Exit.USAGE
     try:
-        card = open_card(args.profile, args.persona, args.state)
+        card = open_card(*_choices(args), args.state)
     except (OSError, ValueError) as exc:
         print(f"mynacard emulate: cannot open the card in {args.state}: {exc}", file=sys.stderr)
         return Exit.USAGE
