@@ -83,7 +83,9 @@ def test_demo_of_the_next_card_signs_with_p384_and_shows_verify_once(
     out = capsys.readouterr().out
     persona = load_persona("default")
     assert "# tries left: PIN 3, signature password 5" in out
-    assert "# user-authentication key: ECDSA P-384 / SHA-384 signature verified with its certificate: OK" in out
+    assert (
+        "# user-authentication key: ECDSA P-384 / SHA-384 signature verified with its certificate: OK" in out
+    )
     assert "# signature key: ECDSA P-384 / SHA-384 signature verified with its certificate: OK" in out
     assert f"# 4情報: 氏名 {persona.name} ({persona.furigana}, {persona.romanised_name})" in out
     assert "the PIN still has 3 tries and was never asked for" in out
