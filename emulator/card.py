@@ -3,18 +3,24 @@
 ``Card.process`` takes command bytes and always returns response bytes: malformed input gets the status
 word the standard names, a handler's ``CardError`` its status word, and an internal bug ``6F 00`` with a
 logged traceback, after which the card keeps serving. Every answer, whatever produced it, leaves through
-one method, ``_respond``: it applies Ne, ``61xx`` and ``6Cxx`` to data, and is where secure messaging wraps.
+one method, ``_respond``: it applies Ne, ``61xx`` and ``6Cxx`` to data, then wraps the answer when the
+command came under secure messaging (ISO 7816-4 §10): Ne applies to the plain data, before the wrap.
+
+A protected command is unwrapped first; an SM error answers ``69 87``/``69 88`` in plain and ends the session
+with the channel's security state, and so does any plain command while a session runs (BSI TR-03110-3).
+Chained parts (CLA b5) are joined into one command before dispatch, except where the parts are steps.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from mynacard.apdu.command import ApduFormatError, ClassByte, CommandApdu, SecureMessaging
+from mynacard.apdu.sm import PaceInfo, SecureMessagingError, SmSession
 from mynacard.apdu.status import SW
-from mynacard.emulator.channel import Channel
-from mynacard.emulator.commands.table import Handler, InsTable
+from mynacard.emulator.channel import Chain, Channel
+from mynacard.emulator.commands.table import OWN_CHAINING, Handler, InsTable, accepted_in_plain
 from mynacard.emulator.context import ResponseRemainder
 from mynacard.emulator.errors import CardError, StorageError
 from mynacard.emulator.filesystem import DataObject, FileSystem
@@ -45,6 +51,8 @@ class Card:
         self.table = table
         self._channels: list[Channel | None] = []
         self._powered = False
+        self.pace_infos: Sequence[PaceInfo] = ()
+        """The PACE protocols of EF.CardAccess; empty: protected commands answer ``68 82``."""
 
     @property
     def filesystem(self) -> FileSystem:
@@ -84,7 +92,9 @@ class Card:
         basic = self._channels[0] if self._powered and self._channels else None
         self.power_on()
         if basic is not None and self.behaviour.reset_keeps_security:
-            basic.pending = b""
+            basic.pending, basic.chain, basic.pace = b"", None, None
+            if basic.sm is not None:  # the session's keys do not survive a reset, nor what it opened
+                basic.end_secure_messaging()
             self._channels[0] = basic
         return self._atr
 
@@ -113,33 +123,47 @@ class Card:
     def _process(self, raw: bytes) -> bytes:
         channel: Channel | None = None
         cmd: CommandApdu | None = None
+        session: SmSession | None = None
         try:
             cmd = CommandApdu.from_bytes(raw)
-            channel = self._channel_for(cmd.cla)
-            handler = self._handler_for(channel, cmd)
+            decoded = None if cmd.cla in (0x00, 0x80) else ClassByte(cmd.cla)  # the common case first
+            channel = self._channel_for(cmd.cla, decoded)
+            if decoded is not None and decoded.secure_messaging is not SecureMessaging.NONE:
+                session = self._session(channel)
+                try:
+                    cmd = session.unwrap_command(cmd)
+                except SecureMessagingError as exc:
+                    channel.end_secure_messaging()
+                    return self._respond(None, None, b"", exc.sw)
+            elif channel.sm is not None:
+                channel.end_secure_messaging()
+            channel.security.secure_messaging = session is not None
+            handler = self._handler_for(channel, cmd, session)
             if cmd.ins != _GET_RESPONSE:
                 channel.pending = b""
-            return self._respond(channel, cmd, handler(self, channel, cmd), SW.OK)
+            if decoded is not None and decoded.chaining and (cmd.cla & 0x80 > 0, cmd.ins) not in OWN_CHAINING:
+                self._add_part(channel, cmd)
+                return self._respond(channel, cmd, b"", SW.OK, session)
+            if channel.chain is not None:
+                cmd = self._last_part(channel, cmd)
+            return self._respond(channel, cmd, handler(self, channel, cmd), SW.OK, session)
         except ApduFormatError as exc:
             return self._respond(None, None, b"", exc.sw)
         except CardError as exc:
-            return self._respond(channel, cmd, exc.data, exc.sw)
+            return self._respond(channel, cmd, exc.data, exc.sw, session)
         except StorageError as exc:
             # The state could not be written (full disk, read-only directory): ISO's memory failure. The
             # counter is written before any comparison, so nothing was compared and nothing is revealed.
             log.error("%s", exc)
-            return self._respond(channel, cmd, b"", SW.MEMORY_FAILURE)
+            return self._respond(channel, cmd, b"", SW.MEMORY_FAILURE, session)
 
-    def _channel_for(self, cla: int) -> Channel:
-        if cla == 0x00 or cla == 0x80:  # the basic channel, no SM, no chaining: the common case
+    def _channel_for(self, cla: int, decoded: ClassByte | None) -> Channel:
+        if decoded is None:  # CLA 00 or 80: the basic channel, no SM, no chaining
             channel = self._channels[0]
             assert channel is not None
             return channel
-        decoded = ClassByte(cla)
-        if decoded.chaining:
+        if decoded.chaining and not self.behaviour.command_chaining:
             raise CardError(SW.COMMAND_CHAINING_NOT_SUPPORTED, "command chaining is not supported")
-        if decoded.secure_messaging is not SecureMessaging.NONE:
-            raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging is not supported")
         channel = self.channel(decoded.channel)
         if channel is None:
             raise CardError(
@@ -147,10 +171,46 @@ class Card:
             )
         return channel
 
-    def _handler_for(self, channel: Channel, cmd: CommandApdu) -> Handler:
+    def _session(self, channel: Channel) -> SmSession:
+        """The channel's SM session for a protected command: ``68 82`` on a card without SM, ``69 88``
+        when no session runs (no keys to check the objects with)."""
+        if not self.pace_infos:
+            raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging is not supported")
+        if channel.sm is None:
+            raise CardError(SW.SM_DATA_OBJECTS_INCORRECT, "no secure-messaging session")
+        return channel.sm
+
+    def _add_part(self, channel: Channel, cmd: CommandApdu) -> None:
+        """A chained part: its data is kept until the last part, which gets the whole (ISO 7816-4 §5.3.3)."""
+        header = (cmd.cla & ~0x10, cmd.ins, cmd.p1, cmd.p2)
+        chain = channel.chain if channel.chain is not None else Chain(header)
+        channel.chain = None
+        if chain.header != header:
+            raise CardError(SW.LAST_COMMAND_OF_CHAIN_EXPECTED, "a chain's parts share CLA, INS, P1, P2")
+        if len(chain.data) + len(cmd.data) > self.behaviour.chain_limit:
+            raise CardError(SW.NOT_ENOUGH_MEMORY, "the chain carries more than the card takes")
+        chain.data += cmd.data
+        channel.chain = chain
+
+    def _last_part(self, channel: Channel, cmd: CommandApdu) -> CommandApdu:
+        chain, channel.chain = channel.chain, None
+        assert chain is not None
+        if chain.header != (cmd.cla, cmd.ins, cmd.p1, cmd.p2):
+            raise CardError(SW.LAST_COMMAND_OF_CHAIN_EXPECTED, "the chain's last part is expected")
+        data = chain.data + cmd.data
+        if len(data) > self.behaviour.chain_limit:
+            raise CardError(SW.NOT_ENOUGH_MEMORY, "the chain carries more than the card takes")
+        extended = cmd.extended or len(data) > 255
+        return CommandApdu(cmd.cla, cmd.ins, cmd.p1, cmd.p2, data, cmd.ne, extended=extended)
+
+    def _handler_for(self, channel: Channel, cmd: CommandApdu, session: SmSession | None) -> Handler:
         key = (bool(cmd.cla & 0x80), cmd.ins)
         handler = self.table.handler(channel.applet.id if channel.applet else None, key)
         if handler is not None:
+            applet = channel.applet
+            plain = session is None and applet is not None and applet.requires_secure_messaging
+            if plain and not accepted_in_plain(key, cmd):
+                raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "the application requires secure messaging")
             return handler
         if self.table.defines((not key[0], cmd.ins)):
             raise CardError(SW.CLA_NOT_SUPPORTED, f"INS {cmd.ins:02X} is not defined for CLA {cmd.cla:02X}")
@@ -158,13 +218,23 @@ class Card:
 
     # --- the one exit ----------------------------------------------------------------------------------
 
-    def _respond(self, channel: Channel | None, cmd: CommandApdu | None, data: bytes, sw: int) -> bytes:
-        """Every answer leaves here: data with ``90 00`` gets Ne applied; any other status word goes as is."""
+    def _respond(
+        self,
+        channel: Channel | None,
+        cmd: CommandApdu | None,
+        data: bytes,
+        sw: int,
+        session: SmSession | None = None,
+    ) -> bytes:
+        """Every answer leaves here: data with ``90 00`` gets Ne applied; any other status word goes as is;
+        under secure messaging the result is wrapped (``87 99 8E`` + the status word)."""
         if sw == SW.OK and channel is not None and cmd is not None:
             try:
                 data, sw = self._apply_ne(channel, cmd, data)
             except CardError as exc:
                 data, sw = exc.data, exc.sw
+        if session is not None and not session.closed:
+            return session.wrap_response(data, sw).to_bytes()
         return data + sw.to_bytes(2, "big")
 
     def _apply_ne(self, channel: Channel, cmd: CommandApdu, data: bytes) -> tuple[bytes, int]:

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mynacard.apdu.sm import PaceChip, SmSession
+from mynacard.emulator.credentials import Credential
 from mynacard.emulator.filesystem import Applet, AppletAlias, Node
 from mynacard.emulator.security import SecurityState
+
+
+@dataclass(slots=True)
+class Chain:
+    """The parts of a chained command so far (ISO 7816-4 §5.3.3): its header and the data joined."""
+
+    header: tuple[int, int, int, int]
+    """CLA without the chaining bit, INS, P1, P2: every part must repeat them."""
+    data: bytes = b""
 
 
 @dataclass(slots=True)
@@ -19,6 +30,21 @@ class Channel:
     security: SecurityState = field(default_factory=SecurityState)
     pending: bytes = b""
     challenge: bytes = b""
+    chain: Chain | None = None
+    pace: PaceChip | None = None
+    """A PACE run between MSE:Set AT and its fourth GENERAL AUTHENTICATE."""
+    pace_credential: Credential | None = None
+    """The credential whose password the PACE run uses."""
+    sm: SmSession | None = None
+    """The secure-messaging session PACE established; every protected command is unwrapped with it."""
+
+    def end_secure_messaging(self) -> None:
+        """ISO 7816-4 §10: an SM error or a plain command ends the session and clears the security state."""
+        if self.sm is not None:
+            self.sm.close()
+        self.sm = None
+        self.pace = None
+        self.security.clear()
 
     @property
     def at_mf_level(self) -> bool:

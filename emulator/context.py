@@ -6,9 +6,10 @@ command modules never import the card and the card never imports a handler modul
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from mynacard.apdu.sm import PaceInfo
 from mynacard.emulator.channel import Channel
 from mynacard.emulator.filesystem import DataObject, FileSystem
 from mynacard.profiles.schema import BehaviourSpec
@@ -30,6 +31,11 @@ class CardContext(Protocol):
 
     @property
     def data_objects(self) -> Mapping[int, DataObject]: ...
+
+    @property
+    def pace_infos(self) -> Sequence[PaceInfo]:
+        """The PACE protocols EF.CardAccess offers (empty: the card has no PACE)."""
+        ...
 
     def channel(self, number: int) -> Channel | None: ...
 

@@ -11,11 +11,13 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, Protocol
 
+from mynacard.apdu.sm import PasswordReference, StoredPassword, pace_key_seeds
 from mynacard.apdu.status import SW
 from mynacard.emulator.errors import CardError
 from mynacard.emulator.security import AccessRule, CredentialRef, CredentialVerified
@@ -54,23 +56,33 @@ class CredentialFormat:
 
 @dataclass(slots=True)
 class CredentialState:
-    """The persistent part: tries left and the salted digest of the value (None = not set)."""
+    """The persistent part: tries left and the salted digest of the value (None = not set).
+
+    A PACE password also keeps ``pace_seeds`` (``pace_key_seeds``): PACE derives its key from the value, so
+    a salted digest is not enough; the seeds give K_π and not the value.
+    """
 
     tries_left: int
     salt: bytes
     digest: bytes | None
+    pace_seeds: bytes | None = None
 
     @classmethod
-    def with_value(cls, value: bytes | None, tries: int) -> CredentialState:
+    def with_value(cls, value: bytes | None, tries: int, *, pace: bool = False) -> CredentialState:
         salt = secrets.token_bytes(16)
-        return cls(tries, salt, None if value is None else _digest(salt, value))
+        if value is None:
+            return cls(tries, salt, None)
+        return cls(tries, salt, _digest(salt, value), pace_key_seeds(value) if pace else None)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        document: dict[str, object] = {
             "tries_left": self.tries_left,
             "salt": self.salt.hex(),
             "digest": None if self.digest is None else self.digest.hex(),
         }
+        if self.pace_seeds is not None:
+            document["pace_seeds"] = self.pace_seeds.hex()
+        return document
 
 
 def _digest(salt: bytes, value: bytes) -> bytes:
@@ -112,6 +124,7 @@ class Credential:
         "kind",
         "label",
         "max_tries",
+        "pace_reference",
         "policy",
         "ref",
         "sfi",
@@ -133,8 +146,10 @@ class Credential:
         sync: CredentialSync,
         change: AccessRule | None = None,
         policy: ReferenceDataPolicy = ReferenceDataPolicy(),
+        pace_reference: PasswordReference | None = None,
     ) -> None:
         self.id = id
+        self.pace_reference = pace_reference
         self.policy = policy
         self.ref = CredentialRef(applet, id)
         self.change = change or AccessRule(CredentialVerified(self.ref))
@@ -157,25 +172,37 @@ class Credential:
         self._sync.refresh()
 
     def compare(self, value: bytes) -> bool:
-        """Compare and count, as a card does against tearing.
+        """Compare and count (VERIFY, CHANGE REFERENCE DATA with the old value)."""
+        return self.attempt(lambda: self._matches(value))
 
-        The try is taken and written first, under the state lock and on the latest counter; only then is
-        the value compared, and a match gives the try back (written again). A card that cannot write its
-        counter fails before any comparison, so no answer reveals a comparison whose try was not recorded.
+    def attempt(self, proof: Callable[[], bool]) -> bool:
+        """Run ``proof`` (a comparison, or a PACE run's token check) as one counted try, as a card does
+        against tearing.
+
+        The try is taken and written first, under the state lock and on the latest counter; only then does
+        ``proof`` run, and success gives the try back (written again). A card that cannot write its counter
+        fails before any comparison, so no answer reveals a comparison whose try was not recorded. An
+        exception from ``proof`` counts as a failure: the try stays taken.
         """
         if self.max_tries is None:
-            return self._matches(value)
+            return proof()
         with self._sync.locked():
             self._sync.refresh()
             if self.blocked:
                 raise CardError(SW.REFERENCE_DATA_NOT_USABLE, f"{self.id} is blocked")
             self._write_counter(self.state.tries_left - 1)
-        matched = self._matches(value)
+        matched = proof()
         if matched:
             with self._sync.locked():
                 self._sync.refresh()
                 self._write_counter(self.max_tries)
         return matched
+
+    def pace_password(self) -> StoredPassword:
+        """The credential as a PACE password (its reference and K_π seeds)."""
+        if self.pace_reference is None or self.state.pace_seeds is None:
+            raise CardError(SW.DATA_NOT_FOUND, f"{self.id} is not a PACE password")
+        return StoredPassword(self.pace_reference, self.state.pace_seeds)
 
     def _matches(self, value: bytes) -> bool:
         expected = self.state.digest
@@ -197,6 +224,8 @@ class Credential:
             self._sync.refresh()
             self.state.salt = secrets.token_bytes(16)
             self.state.digest = _digest(self.state.salt, value)
+            if self.pace_reference is not None:
+                self.state.pace_seeds = pace_key_seeds(value)
             if self.max_tries is not None:
                 self.state.tries_left = self.max_tries
             self._sync.write()

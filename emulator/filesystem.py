@@ -115,6 +115,8 @@ class Applet:
     default_key: Key | None = None
     terminal_keys: dict[int, TerminalKey] = field(default_factory=dict)
     aliases: list[AppletAlias] = field(default_factory=list)
+    requires_secure_messaging: bool = False
+    """After SELECT every plain command but the PACE ones is refused (``69 82``)."""
 
     def add(self, node: Node) -> None:
         if node.fid in self.nodes:
@@ -163,6 +165,14 @@ class FileSystem:
         exact = [(alias, a) for alias, a in self.aliases if alias.aid == name]
         matches = exact or [(alias, a) for alias, a in self.aliases if alias.aid.startswith(name)]
         return matches[0] if matches else None
+
+    def pace_credential(self, reference: int) -> Credential | None:
+        """The credential a PACE password reference (MSE:Set AT tag ``83``) names, in any applet."""
+        for applet in self.applets:
+            for credential in applet.credentials():
+                if credential.pace_reference == reference:
+                    return credential
+        return None
 
     def applet(self, applet_id: str) -> Applet:
         for a in self.applets:

@@ -27,6 +27,13 @@ from pydantic import (
 )
 
 from mynacard.apdu.atr import InterfaceGroup, build_atr
+from mynacard.apdu.sm import (
+    FID_EF_CARD_ACCESS,
+    PaceInfo,
+    PasswordReference,
+    encode_card_access,
+    protocol_by_name,
+)
 from mynacard.profiles.errors import ProfileError
 from mynacard.profiles.validation import describe_validation_error
 from mynacard.profiles.variants import resolve
@@ -215,6 +222,10 @@ class CredentialSpec(_Model):
     reset_requires_blocked: bool = Field(
         default=False, description="RESET RETRY COUNTER only when this credential is blocked"
     )
+    pace_reference: Byte | None = Field(
+        default=None,
+        description="the MSE:Set AT password reference (tag 83) naming this credential as a PACE password",
+    )
 
 
 class ChallengeLengthSpec(_Model):
@@ -288,6 +299,10 @@ class AppletSpec(_Model):
     terminal_keys: list[TerminalKeySpec] = []
     aliases: list[AliasSpec] = []
     free_area: bool = Field(default=False, description="installed in the chip's free area (空き領域)")
+    requires_secure_messaging: bool = Field(
+        default=False,
+        description="after SELECT every plain command but PACE's (MSE, GENERAL AUTHENTICATE) answers 69 82",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -374,6 +389,10 @@ class BehaviourSpec(_Model):
     setting with P1 = 01 a credential that may only be set once."""
     external_authenticate_failed_sw: StatusWord = 0x6300
     """EXTERNAL AUTHENTICATE with a signature that does not verify."""
+    command_chaining: bool = True
+    """ISO 7816-4 command chaining (CLA b5): the parts' data is joined; False answers ``68 84``."""
+    chain_limit: int = Field(default=65535, ge=1, le=65535)
+    """Most bytes a chain may carry; beyond, ``6A 84`` (not enough memory)."""
 
 
 class DataObjectSpec(_Model):
@@ -478,15 +497,61 @@ class ProfileInfo(_Model):
         return self.variant_of or self.name
 
 
+class PaceProtocolSpec(_Model):
+    """One PACEInfo of EF.CardAccess: a protocol by its ICAO name and standardized domain parameters."""
+
+    protocol: str = Field(description="e.g. id-PACE-ECDH-GM-AES-CBC-CMAC-256")
+    parameter_id: int = Field(ge=0, le=31, description="standardized domain parameters, e.g. 15 = P-384")
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, value: str) -> str:
+        protocol_by_name(value)
+        return value
+
+    def info(self) -> PaceInfo:
+        return PaceInfo(protocol_by_name(self.protocol), self.parameter_id)
+
+
+class PaceSpec(_Model):
+    """PACE v2 (ICAO Doc 9303-11 §4.4): the protocols the card offers in EF.CardAccess (``01 1C`` under
+    the MF, added to the default applet, free to read). Which credential a password reference names is
+    the credential's ``pace_reference``."""
+
+    protocols: list[PaceProtocolSpec] = Field(min_length=1)
+
+    def infos(self) -> list[PaceInfo]:
+        return [p.info() for p in self.protocols]
+
+
 class Profile(_Model):
     profile: ProfileInfo
     atr: AtrSpec
     behaviour: BehaviourSpec = BehaviourSpec()
     personalisation: PersonalisationSpec = PersonalisationSpec()
     capacity: CapacitySpec = CapacitySpec()
+    pace: PaceSpec | None = None
     applets: list[AppletSpec]
     data_objects: list[DataObjectSpec] = []
     status_commands: list[StatusCommandSpec] = []
+
+    @model_validator(mode="after")
+    def _pace(self) -> Self:
+        references = [c.pace_reference for a in self.applets for c in a.credentials if c.pace_reference]
+        if len(set(references)) != len(references):
+            raise ValueError("a PACE password reference names two credentials")
+        if unknown := sorted(f"{r:02X}" for r in set(references) - set(PasswordReference)):
+            raise ValueError(f"unknown PACE password reference(s) {unknown}")
+        if references and self.pace is None:
+            raise ValueError("credentials name PACE references but the profile has no [pace]")
+        if self.pace is not None:
+            default = next((a for a in self.applets if a.default), None)
+            if default is None:
+                raise ValueError("[pace] needs a default applet (the MF level) to hold EF.CardAccess")
+            if all(f.fid != FID_EF_CARD_ACCESS for f in default.files):
+                content = ContentSpec(hex=encode_card_access(self.pace.infos()))
+                default.files.append(FileSpec(fid=FID_EF_CARD_ACCESS, label="EF.CardAccess", content=content))
+        return self
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

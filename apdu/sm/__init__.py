@@ -31,7 +31,14 @@ from mynacard.apdu.sm.errors import (
     SmObjectsMissingError,
     SmSessionClosedError,
 )
-from mynacard.apdu.sm.kdf import PacePassword, PasswordReference, kdf
+from mynacard.apdu.sm.kdf import (
+    PacePassword,
+    PasswordKey,
+    PasswordReference,
+    StoredPassword,
+    kdf,
+    pace_key_seeds,
+)
 from mynacard.apdu.sm.mse import MseSetAt
 from mynacard.apdu.sm.pace_chip import PaceChip
 from mynacard.apdu.sm.pace_terminal import PaceTerminal
@@ -42,6 +49,7 @@ from mynacard.apdu.sm.protocols import (
     ID_PACE_ECDH_GM_AES_CBC_CMAC_256,
     PACE_PROTOCOLS,
     PaceProtocol,
+    protocol_by_name,
     protocol_by_oid,
 )
 from mynacard.apdu.sm.randomness import FixedRandom, PaceRandom, SystemRandom
@@ -80,6 +88,7 @@ __all__ = [
     "PaceRefusedError",
     "PaceStateError",
     "PaceTerminal",
+    "PasswordKey",
     "PasswordReference",
     "SecureMessagingError",
     "SessionKeys",
@@ -87,6 +96,7 @@ __all__ = [
     "SmObjectsMissingError",
     "SmSession",
     "SmSessionClosedError",
+    "StoredPassword",
     "SystemRandom",
     "TdesSuite",
     "decode_card_access",
@@ -94,6 +104,8 @@ __all__ = [
     "encode_card_access",
     "is_protected",
     "kdf",
+    "pace_key_seeds",
     "protected_cla",
+    "protocol_by_name",
     "protocol_by_oid",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import IntEnum
+from typing import Protocol
 
 from mynacard.apdu.sm.ciphers import CipherSuite
 
@@ -38,6 +39,49 @@ class PasswordReference(IntEnum):
     PUK = 0x04
     VERIFICATION_CODE_A = 0x81
     """照合番号A: a proprietary reference (nextgen-2026 §4, ASSUMED)."""
+
+
+class PasswordKey(Protocol):
+    """What a PACE party needs of its password: the reference and K_π for a suite."""
+
+    @property
+    def reference(self) -> PasswordReference: ...
+
+    def key(self, suite: CipherSuite) -> bytes: ...
+
+
+PACE_KEY_SEEDS_LENGTH = 20 + 32
+"""SHA-1 and SHA-256 of f(π) ‖ 00 00 00 03: K_π for every suite is a prefix of one of them."""
+
+
+def pace_key_seeds(encoded_password: bytes) -> bytes:
+    """What a card keeps instead of the password: both KDF hashes for counter 3, from which K_π of any
+    suite is cut (``StoredPassword``). The password itself cannot be read back from them."""
+    counter = KDF_PI.to_bytes(4, "big")
+    return (
+        hashlib.sha1(encoded_password + counter).digest()
+        + hashlib.sha256(encoded_password + counter).digest()
+    )
+
+
+class StoredPassword:
+    """A card's PACE password as it stores it: the reference and the key seeds of ``pace_key_seeds``."""
+
+    __slots__ = ("_seeds", "reference")
+
+    def __init__(self, reference: PasswordReference, seeds: bytes) -> None:
+        if len(seeds) != PACE_KEY_SEEDS_LENGTH:
+            raise ValueError(f"PACE key seeds are {PACE_KEY_SEEDS_LENGTH} bytes")
+        self.reference = reference
+        self._seeds = bytes(seeds)
+
+    def key(self, suite: CipherSuite) -> bytes:
+        """K_π = KDF(f(π), 3), cut from the stored SHA-1 or SHA-256 hash as ``kdf`` would."""
+        seed = self._seeds[:20] if suite.key_length <= 16 else self._seeds[20:]
+        return seed[: suite.key_length]
+
+    def __repr__(self) -> str:
+        return f"StoredPassword({self.reference.name}, secret masked)"
 
 
 class PacePassword:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from mynacard.apdu.sm.curves import DomainParameters
 from mynacard.apdu.sm.errors import PaceError, PaceStateError
-from mynacard.apdu.sm.kdf import KDF_ENC, KDF_MAC, PacePassword, kdf
+from mynacard.apdu.sm.kdf import KDF_ENC, KDF_MAC, PasswordKey, kdf
 from mynacard.apdu.sm.protocols import PaceProtocol
 from mynacard.apdu.sm.randomness import PaceRandom, SystemRandom
 from mynacard.apdu.sm.session import SessionKeys, SmSession
@@ -28,7 +28,7 @@ class PaceParty:
         self,
         protocol: PaceProtocol,
         parameters: DomainParameters,
-        password: PacePassword,
+        password: PasswordKey,
         *,
         random: PaceRandom | None = None,
     ) -> None:

@@ -59,3 +59,11 @@ def protocol_by_oid(value: bytes) -> PaceProtocol:
         if protocol.oid == dotted:
             return protocol
     raise PaceDataError(f"PACE protocol {dotted} is not supported")
+
+
+def protocol_by_name(name: str) -> PaceProtocol:
+    """The protocol of an ICAO name such as ``id-PACE-ECDH-GM-AES-CBC-CMAC-256``; ``ValueError`` otherwise."""
+    for protocol in PACE_PROTOCOLS:
+        if protocol.name == name:
+            return protocol
+    raise ValueError(f"unknown PACE protocol {name!r}; known: {', '.join(p.name for p in PACE_PROTOCOLS)}")

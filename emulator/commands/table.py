@@ -17,6 +17,7 @@ from mynacard.emulator.commands import (
     channels,
     data,
     fixed,
+    pace,
     reading,
     reset,
     selection,
@@ -55,6 +56,24 @@ OPTIONAL: dict[str, tuple[InsKey, Handler]] = {
 """Commands an applet answers only when its data needs them (a PUK that resets, a terminal key); elsewhere
 they stay ``6D 00`` as on today's card."""
 
+PACE: dict[InsKey, Handler] = {
+    (INTERINDUSTRY, 0x22): pace.mse_set_at,
+    (INTERINDUSTRY, 0x86): pace.general_authenticate,
+}
+"""The commands of a card whose profile has ``[pace]``, in every applet and at MF level."""
+
+OWN_CHAINING: frozenset[InsKey] = frozenset({(INTERINDUSTRY, 0x86)})
+"""Commands whose chained parts are steps, each answered (GENERAL AUTHENTICATE, BSI TR-03110-3), instead of
+parts the card joins into one command."""
+
+_SELECT = (INTERINDUSTRY, 0xA4)
+
+
+def accepted_in_plain(key: InsKey, cmd: CommandApdu) -> bool:
+    """What an applet that requires secure messaging still takes in plain: PACE itself, and SELECT by DF
+    name, which leaves the applet (the applet's own EFs are selected under SM)."""
+    return key in PACE or (key == _SELECT and cmd.p1 == 0x04)
+
 
 @dataclass(frozen=True, slots=True)
 class InsTable:
@@ -80,12 +99,16 @@ def build_ins_table(
     behaviour: BehaviourSpec,
     status_commands: list[fixed.StatusCommand],
     optional: Mapping[str, Iterable[str]] | None = None,
+    *,
+    pace_commands: bool = False,
 ) -> InsTable:
     """The table of a card with these behaviours and status-only commands; ``optional`` names, per applet
     id, the ``OPTIONAL`` commands it answers."""
     base = dict(ISO_BASE)
     if behaviour.logical_channels > 1:
         base[(INTERINDUSTRY, 0x70)] = channels.manage_channel
+    if pace_commands:
+        base.update(PACE)
     overrides: dict[str, dict[InsKey, Handler]] = {}
     for applet, names in (optional or {}).items():
         overrides[applet] = dict(OPTIONAL[name] for name in names)

@@ -159,7 +159,9 @@ def _initial_credentials(profile: Profile, persona: Persona | None) -> dict[str,
             tries = c.max_tries if c.max_tries is not None else 0
             if c.initial_state == "blocked":
                 tries = 0
-            states[str(CredentialRef(applet.id, c.id))] = CredentialState.with_value(value, tries).to_json()
+            states[str(CredentialRef(applet.id, c.id))] = CredentialState.with_value(
+                value, tries, pace=c.pace_reference is not None
+            ).to_json()
     return states
 
 

@@ -104,4 +104,5 @@ class SecurityFile:
 
 def _state(document: CredentialDocument) -> CredentialState:
     digest = None if document.digest is None else bytes.fromhex(document.digest)
-    return CredentialState(document.tries_left, bytes.fromhex(document.salt), digest)
+    seeds = None if document.pace_seeds is None else bytes.fromhex(document.pace_seeds)
+    return CredentialState(document.tries_left, bytes.fromhex(document.salt), digest, seeds)

@@ -46,6 +46,8 @@ class CredentialDocument(BaseModel):
     tries_left: Annotated[StrictInt, Field(ge=0, le=15)]
     salt: Annotated[Hex, Field(min_length=2)]
     digest: Annotated[Hex, Field(min_length=64, max_length=64)] | None
+    pace_seeds: Annotated[Hex, Field(min_length=104, max_length=104)] | None = None
+    """A PACE password's K_π seeds (SHA-1 ‖ SHA-256 of the value ‖ 00000003)."""
 
 
 class SecurityDocument(_Document):

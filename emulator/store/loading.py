@@ -12,6 +12,7 @@ from typing import TypeVar
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from mynacard.apdu.sm import PasswordReference
 from mynacard.emulator.card import Card
 from mynacard.emulator.commands.fixed import StatusCommand
 from mynacard.emulator.commands.table import build_ins_table
@@ -74,8 +75,11 @@ def load_card(store: StateStore) -> Card:
     ]
     filesystem = FileSystem(applets, aliases=profile.behaviour.legacy_aliases)
     optional = {a.id: _optional_commands(a) for a in profile.applets}
-    table = build_ins_table(profile.behaviour, status_commands, optional)
-    return Card(profile.name, profile.atr.build(), filesystem, profile.behaviour, table, data_objects)
+    pace = profile.pace.infos() if profile.pace is not None else []
+    table = build_ins_table(profile.behaviour, status_commands, optional, pace_commands=bool(pace))
+    card = Card(profile.name, profile.atr.build(), filesystem, profile.behaviour, table, data_objects)
+    card.pace_infos = tuple(pace)
+    return card
 
 
 def _stored_profile(store: StateStore, card_doc: CardDocument) -> Profile:
@@ -134,6 +138,7 @@ def _load_applet(
     security: SecurityFile,
 ) -> Applet:
     applet = Applet(spec.id, spec.label, spec.aid, spec.select_clears_security, spec.default, spec.fci)
+    applet.requires_secure_messaging = spec.requires_secure_messaging
     applet.aliases = [AppletAlias(a.aid, a.label, a.fid_map()) for a in spec.aliases]
     for t in spec.terminal_keys:
         applet.terminal_keys[t.reference] = _load_terminal_key(spec, t)
@@ -186,6 +191,7 @@ def _load_credential(
             reset_by=None if c.reset_by is None else CredentialRef(spec.id, c.reset_by),
             reset_requires_blocked=c.reset_requires_blocked,
         ),
+        pace_reference=None if c.pace_reference is None else PasswordReference(c.pace_reference),
     )
 
 

@@ -27,7 +27,10 @@ from mynacard.apdu.applets.juki import COMMON_AID, JUKI_AID
 from mynacard.apdu.applets.text import TEXT_AID
 from mynacard.apdu.applets.visual import VISUAL_AID
 from mynacard.apdu.readers.base import Reader
+from mynacard.apdu.readers.processors import ProcessedReader
+from mynacard.apdu.readers.secure import SecureMessagingProcessor, establish_pace, read_card_access
 from mynacard.apdu.response import ResponseApdu
+from mynacard.apdu.sm import PacePassword, PasswordReference
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.loading import load_card
@@ -85,6 +88,17 @@ def select_jpki(reader: Reader) -> None:
 
 def select_ef(reader: Reader, fid: int) -> None:
     expect(reader, apdu("00 A4 02 0C", fid.to_bytes(2, "big")), OK, b"")
+
+
+def with_pace(reader: Reader, aid: bytes, reference: PasswordReference, secret: str) -> ProcessedReader:
+    """``reader`` under secure messaging: EF.CardAccess read at MF level, the application selected, PACE
+    run with the password; the result wraps and unwraps every later ``transmit``."""
+    processor = SecureMessagingProcessor()
+    protected = ProcessedReader(reader, [processor])
+    card_access = read_card_access(protected)
+    select_aid(protected, aid)
+    establish_pace(protected, processor, card_access, PacePassword.digits(reference, secret))
+    return protected
 
 
 def verify(reader: Reader, p2: int, value: bytes, sw: int = OK) -> ResponseApdu:

@@ -11,6 +11,7 @@ from mynacard.apdu.readers.base import Reader
 from mynacard.tools.harness.suites.helpers import (
     OK,
     expect,
+    select_ef,
     select_jpki,
     send,
 )
@@ -134,9 +135,17 @@ def test_secure_messaging_is_68_82(shared_reader: Reader, cla: str) -> None:
     expect(shared_reader, f"{cla} A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01", 0x6882, b"")
 
 
-@pytest.mark.parametrize("cla", ["10", "90"])
-def test_command_chaining_is_68_84(shared_reader: Reader, cla: str) -> None:
-    expect(shared_reader, f"{cla} A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01", 0x6884, b"")
+def test_chained_parts_are_joined_into_one_command(shared_reader: Reader) -> None:
+    """ISO 7816-4 §5.3.3: each part but the last answers ``90 00``; the last gets the joined data."""
+    expect(shared_reader, "10 A4 04 0C 05 D3 92 F0 00 26", OK, b"")
+    expect(shared_reader, "00 A4 04 0C 05 01 00 00 00 01", OK, b"")  # the JPKI-AP, selected whole
+    select_ef(shared_reader, 0x0018)  # exists only in the JPKI-AP
+
+
+def test_a_chain_broken_by_another_command_is_68_83(shared_reader: Reader) -> None:
+    expect(shared_reader, "10 A4 04 0C 05 D3 92 F0 00 26", OK, b"")
+    expect(shared_reader, "00 B0 00 00 00", 0x6883, b"")  # the chain's last part was expected
+    expect(shared_reader, "00 A4 04 0C 05 01 00 00 00 01", 0x6A82, b"")  # the chain is gone
 
 
 @pytest.mark.parametrize(

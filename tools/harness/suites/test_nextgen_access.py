@@ -4,7 +4,8 @@ credential state, each case from a cold power-on, through ``transmit`` only.
 The EFs come from the profile; the expected access is the spec's tables (nextgen-2026 §2.1, §2.2), written
 out below, so a profile that drifts from the spec fails here. Allowed → the exact bytes personalisation
 stored; not allowed → ``69 82``; keys and credentials → ``69 81``. Verify-once: the signature password
-opens everything the 4-digit PIN opens, the PIN never what only the password opens.
+opens everything the 4-digit PIN opens, the PIN never what only the password opens. The 券面等AP requires
+secure messaging (§4): its 照合番号 are proven by PACE, and without a session every EF answers ``69 82``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 from mynacard.apdu.applets import nextgen
 from mynacard.apdu.readers.base import Reader
+from mynacard.apdu.sm import PasswordReference
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personas import load_persona
 from mynacard.emulator.store.loading import load_card
@@ -34,6 +36,7 @@ from mynacard.tools.harness.suites.helpers import (
     select_aid,
     select_ef,
     stored_file,
+    with_pace,
 )
 
 pytestmark = pytest.mark.applies_to("nextgen-2026")
@@ -146,6 +149,14 @@ def prove(reader: Reader, proof: str) -> None:
     expect(reader, apdu(f"00 20 00 {nextgen.reference(fid):02X}", value.encode("ascii")), OK, b"")
 
 
+def _face_reader(reader: Reader, proven: frozenset[str]) -> Reader:
+    """The 券面等AP under PACE with the one 照合番号 proven (A: reference 81, B: the CAN 02)."""
+    (number,) = proven
+    if number == A:
+        return with_pace(reader, nextgen.FACE_AID, PasswordReference.VERIFICATION_CODE_A, PERSONA.my_number)
+    return with_pace(reader, nextgen.FACE_AID, PasswordReference.CAN, PERSONA.verification_number_b6)
+
+
 @pytest.fixture(scope="module")
 def matrix_card(
     card_templates: Callable[[str, str], Path], tmp_path_factory: pytest.TempPathFactory, profile_name: str
@@ -164,9 +175,16 @@ def test_read_with_each_credential_state(
     ef = table[case.fid]
     card, state = matrix_card
     reader = reader_for(card)
-    select_aid(reader, aid)
-    for proof in sorted(case.proven):
-        prove(reader, proof)
+    if case.applet == "face" and not case.proven:
+        select_aid(reader, aid)  # no PACE, no secure messaging: the applet takes nothing after SELECT
+        expect(reader, apdu("00 A4 02 0C", case.fid.to_bytes(2, "big")), SECURITY_NOT_SATISFIED, b"")
+        return
+    if case.applet == "face":
+        reader = _face_reader(reader, case.proven)
+    else:
+        select_aid(reader, aid)
+        for proof in sorted(case.proven):
+            prove(reader, proof)
     select_ef(reader, case.fid)
     if ef.opened_by is None:
         expect(reader, "00 B0 00 00 01", INCOMPATIBLE_WITH_FILE, b"")

@@ -15,11 +15,20 @@ import pytest
 
 from mynacard.apdu.applets import nextgen
 from mynacard.apdu.readers.base import Reader
+from mynacard.apdu.sm import PasswordReference
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personas import load_persona
 from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateStore
-from mynacard.tools.harness.suites.helpers import OK, SECURITY_NOT_SATISFIED, apdu, expect, select_aid, send
+from mynacard.tools.harness.suites.helpers import (
+    OK,
+    SECURITY_NOT_SATISFIED,
+    apdu,
+    expect,
+    select_aid,
+    send,
+    with_pace,
+)
 
 pytestmark = [pytest.mark.applies_to("nextgen-2026"), pytest.mark.destructive]
 
@@ -219,9 +228,11 @@ def test_the_puk_survives_a_reopened_card(
 def test_today_s_14_digit_verification_number_b_is_a_wrong_value_on_the_next_card(
     make_card: Callable[..., Card], reader_for: Callable[[Card], Reader]
 ) -> None:
-    """照合番号B is 6 digits now: today's 14-digit value is simply wrong and spends a try."""
-    reader = reader_for(make_card())
-    select_aid(reader, nextgen.FACE_AID)
+    """照合番号B is 6 digits now: today's 14-digit value is simply wrong and spends a try (VERIFY under
+    the secure messaging the 券面等AP requires, here opened by PACE with 照合番号A)."""
+    reader = with_pace(
+        reader_for(make_card()), nextgen.FACE_AID, PasswordReference.VERIFICATION_CODE_A, PERSONA.my_number
+    )
     reference = nextgen.reference(nextgen.VERIFICATION_NUMBER_B)
     verify(reader, reference, b"80021730110001", 0x63C9)
     verify(reader, reference, PERSONA.verification_number_b6.encode("ascii"))
