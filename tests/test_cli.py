@@ -92,3 +92,21 @@ def test_demo_of_the_next_card_signs_with_p384_and_shows_verify_once(
     assert persona.sign_password.encode().hex(" ").upper() not in out
     assert [line for line in out.splitlines() if line.startswith("> 00 20 00 9B")] == []  # VERIFY by FID
     assert out.count("> 00 20 00 80 ** ") == 1  # one VERIFY in all: the signature password
+
+
+def test_demo_of_the_next_card_reads_the_card_face_through_pace(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["demo", "--profile", "nextgen-2026", "--state", str(tmp_path / "card")]) == 0
+    out = capsys.readouterr().out
+    persona = load_persona("default")
+    assert "# EF.CardAccess offers id-PACE-ECDH-GM-AES-CBC-CMAC-256 on NIST P-384" in out
+    assert "# a plain SELECT EF after the applet: 6982 (secure messaging required)" in out
+    assert "> 00 22 C1 A4 12 80 0A 04 00 7F 00 07 02 02 04 02 04 83 01 02 84 01 0F\n" in out
+    assert out.count("> 10 86 00 00 ") == 3 and out.count("> 00 86 00 00 ") == 1
+    assert "> 0C B0 00 00 0D 97 01 00 8E 08 " in out  # the wire: protected
+    assert "    plain > 00 B0 00 00 00\n" in out  # the application: plain
+    assert "# 4情報 record (0003) with 照合番号B: 203 bytes read" in out
+    assert "# My Number record (0004) with 照合番号B: refused 6982" in out
+    for secret in (persona.verification_number_b6, persona.my_number):
+        assert secret not in out and secret.encode().hex(" ").upper() not in out

@@ -2,7 +2,8 @@
 
 The flow is what a terminal does for 利用者証明 (user authentication): select the JPKI-AP, read the
 user-authentication certificate, check the PIN counter, verify the PIN, sign, and check the signature
-with the certificate's public key. Every exchange is printed as a trace, with the PIN masked.
+with the certificate's public key. Every exchange is printed as a trace, with the PIN masked. On the next
+card the 券面等AP is then read through PACE and secure messaging, wire and plain side by side.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from mynacard.apdu.applets import nextgen
 from mynacard.apdu.applets.jpki import AUTH_CERTIFICATE, AUTH_KEY, AUTH_PIN, JpkiSession
 from mynacard.apdu.applets.nextgen import AuthSession
 from mynacard.apdu.applets.text import TextSession
+from mynacard.apdu.command import CommandApdu
+from mynacard.apdu.readers.processors import ProcessedReader, Processor, Transmit
+from mynacard.apdu.readers.secure import SecureMessagingProcessor, establish_pace, read_card_access
 from mynacard.apdu.readers.virtual import VirtualReader
+from mynacard.apdu.response import ResponseApdu
+from mynacard.apdu.sm import PacePassword, PasswordReference, decode_card_access
+from mynacard.apdu.status import SW
 from mynacard.apdu.trace import Exchange
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import DEFAULT_PERSONA, DEFAULT_PROFILE, open_card
@@ -76,6 +83,9 @@ def _demo(profile: str | None, persona_id: str | None, state: Path) -> int:
     print(f"ATR {atr.hex(' ').upper()}\n")
     if card_family(card) == "nextgen-2026":
         _nextgen_flows(reader, persona)
+        if card.pace_infos:
+            reader.power_on()
+            _face_via_pace(reader, persona)
     else:
         _legacy_flows(reader, persona)
     reader.close()
@@ -123,6 +133,39 @@ def _nextgen_flows(reader: VirtualReader, persona: Persona) -> None:
         f"# verify once: one password, two signatures and the attributes; the PIN still has "
         f"{auth.tries_left(nextgen.PIN)} tries and was never asked for\n"
     )
+
+
+class _PlainSide(Processor):
+    """Prints each exchange as the terminal's application sees it, above secure messaging."""
+
+    def transmit(self, command: bytes, send: Transmit) -> ResponseApdu:
+        response = send(command)
+        print(f"    plain > {_shorten(Exchange(command, b'').command_text())}")
+        print(f"    plain < {_shorten(response.data.hex(' ').upper())}  {response.sw:04X}")
+        return response
+
+
+def _face_via_pace(reader: VirtualReader, persona: Persona) -> None:
+    """The 券面等AP requires secure messaging: PACE with 照合番号B off the card face, then protected reads.
+    Lines ``>``/``<`` are the wire (protected), ``plain >``/``plain <`` what the application sees."""
+    print("# 券面等AP: PACE with 照合番号B (the CAN, reference 02), then secure messaging")
+    processor = SecureMessagingProcessor()
+    protected = ProcessedReader(reader, [_PlainSide(), processor])
+    card_access = read_card_access(reader)
+    offered = ", ".join(f"{i.protocol.name} on {i.parameters.name}" for i in decode_card_access(card_access))
+    print(f"# EF.CardAccess offers {offered}")
+    reader.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x0C, nextgen.FACE_AID).to_bytes())
+    plain_read = reader.transmit(CommandApdu(0x00, 0xA4, 0x02, 0x0C, b"\x00\x03").to_bytes())
+    print(f"# a plain SELECT EF after the applet: {plain_read.sw:04X} (secure messaging required)")
+    password = PacePassword.digits(PasswordReference.CAN, persona.verification_number_b6)
+    establish_pace(reader, processor, card_access, password)
+    print("# PACE done: session keys agreed, every command from here is wrapped")
+    for fid, label in ((0x0003, "4情報 record"), (0x0004, "My Number record")):
+        protected.transmit(CommandApdu(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big")).to_bytes())
+        answer = protected.transmit(CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=256).to_bytes())
+        outcome = f"{len(answer.data)} bytes read" if answer.sw == SW.OK else f"refused {answer.sw:04X}"
+        print(f"# {label} ({fid:04X}) with 照合番号B: {outcome}")
+    print("# 照合番号B opens the card face, not the My Number (that needs 照合番号A)\n")
 
 
 def _verify_p384(certificate: x509.Certificate, signature: bytes) -> None:
