@@ -44,6 +44,7 @@ class Channel:
             self.sm.close()
         self.sm = None
         self.pace = None
+        self.pending = b""  # the rest of a protected answer never leaves in plain
         self.security.clear()
 
     @property

@@ -134,3 +134,15 @@ def test_pace_commands_carry_no_password_so_traces_show_them_whole() -> None:
     """MSE:Set AT names only the reference; GENERAL AUTHENTICATE carries public keys and tokens."""
     assert not carries_secret(bytes.fromhex("00 22 C1 A4 0F 80 0A 04 00 7F 00 07 02 02 04 02 04 83 01 02"))
     assert not carries_secret(bytes.fromhex("10 86 00 00 02 7C 00 00"))
+
+
+def test_a_plain_get_response_continues_a_plain_fci_but_never_a_protected_answer() -> None:
+    r = reader(open_card("nextgen-2026", "default", None))
+    assert tx(r, "00 A4 04 00 0A " + nextgen.FACE_AID.hex()) == (b"", 0x610E)
+    assert tx(r, "00 C0 00 00 0E") == (bytes.fromhex("6F 0C 84 0A") + nextgen.FACE_AID, 0x9000)
+    r.power_on()
+    protected = pace(r, nextgen.FACE_AID, PasswordReference.CAN, PERSONA.verification_number_b6)
+    data, sw = tx(protected, "00 A4 02 04 02 00 05")  # no Le: the FCP waits behind 61 xx, in the session
+    assert (data, sw & 0xFF00) == (b"", 0x6100)
+    assert tx(r, "00 C0 00 00 00") == (b"", 0x6985)  # plain: the session and what it left are gone
+    assert tx(protected, "00 A4 02 0C 02 00 05") == (b"", 0x6988)  # no session to unwrap with

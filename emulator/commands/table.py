@@ -69,10 +69,14 @@ parts the card joins into one command."""
 _SELECT = (INTERINDUSTRY, 0xA4)
 
 
+_GET_RESPONSE = (INTERINDUSTRY, 0xC0)
+
+
 def accepted_in_plain(key: InsKey, cmd: CommandApdu) -> bool:
-    """What an applet that requires secure messaging still takes in plain: PACE itself, and SELECT by DF
-    name, which leaves the applet (the applet's own EFs are selected under SM)."""
-    return key in PACE or (key == _SELECT and cmd.p1 == 0x04)
+    """What an applet that requires secure messaging still takes in plain: PACE itself, SELECT by DF name
+    (which leaves the applet; its own EFs are selected under SM), and GET RESPONSE for the rest of a plain
+    SELECT's FCI (a plain command ends any session first, and with it what a protected answer left)."""
+    return key in PACE or key == _GET_RESPONSE or (key == _SELECT and cmd.p1 == 0x04)
 
 
 @dataclass(frozen=True, slots=True)

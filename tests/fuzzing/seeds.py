@@ -24,6 +24,7 @@ from pathlib import Path
 import mynacard.apdu.applets
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.digestinfo import sha256_digest_info
+from mynacard.apdu.sm import MseSetAt, PasswordReference, protocol_by_name
 from mynacard.apdu.status import SW, counter_sw
 from mynacard.emulator.issuance.personas import Persona, load_persona
 from mynacard.profiles.schema import (
@@ -85,7 +86,16 @@ class _Corpus:
     seeds: list[Seed] = field(default_factory=list)
 
     def add(self, name: str, steps: list[Step], expect: int | None = None) -> None:
+        entered = [i for i, step in enumerate(steps) if self.enters_sm_only_applet(step)]
+        if entered and expect is not None and entered[-1] < len(steps) - 1:
+            expect = int(SW.SECURITY_STATUS_NOT_SATISFIED)  # a plain command in an SM-only applet
         self.seeds.append(Seed(name, steps, expect))
+
+    def enters_sm_only_applet(self, step: Step) -> bool:
+        return isinstance(step, bytes) and any(
+            a.requires_secure_messaging and step[:4] == b"\x00\xa4\x04\x0c" and step[5:] == a.aid
+            for a in self.profile.applets
+        )
 
     # --- values ------------------------------------------------------------------------------------------
 
@@ -123,6 +133,8 @@ class _Corpus:
                 self.key(applet, key)
             self.terminal_keys(applet)
             self.aliases(applet)
+        self.pace()
+        self.chaining()
         self.data_objects()
         self.status_commands()
         self.responses_and_channels()
@@ -384,6 +396,29 @@ class _Corpus:
                 [select_aid(applet.aid), apdu(0x00, 0x84, 0x00, 0x00, ne=48), authenticate],
             )
             self.add(f"{name}-external-authenticate-no-challenge", [select_aid(applet.aid), authenticate])
+
+    def pace(self) -> None:
+        """MSE:Set AT for each password, the first PACE steps, and protected commands with bad objects:
+        the nonce is the card's own, so a whole run cannot be a fixed seed."""
+        if self.profile.pace is None:
+            return
+        protocol = self.profile.pace.protocols[0]
+        oid = MseSetAt(protocol_by_name(protocol.protocol), PasswordReference.CAN).to_data()[:12]
+        for applet in self.profile.applets:
+            for credential in applet.credentials:
+                if credential.pace_reference is None:
+                    continue
+                mse = apdu(0x00, 0x22, 0xC1, 0xA4, oid + bytes((0x83, 1, credential.pace_reference)))
+                step1 = apdu(0x10, 0x86, 0x00, 0x00, bytes.fromhex("7C 00"), ne=256)
+                step2 = apdu(0x10, 0x86, 0x00, 0x00, bytes.fromhex("7C 03 81 01 04"), ne=256)
+                self.add(f"pace-{applet.id}-{credential.id}", [select_aid(applet.aid), mse, step1, step2])
+        protected = bytes.fromhex("97 01 00 8E 08") + bytes(8)
+        self.add("sm-without-session", [apdu(0x0C, 0xB0, 0x00, 0x00, protected, ne=256)])
+
+    def chaining(self) -> None:
+        aid = self.profile.applets[-1].aid
+        head, tail = aid[: len(aid) // 2], aid[len(aid) // 2 :]
+        self.add("chained-select", [apdu(0x10, 0xA4, 0x04, 0x0C, head), apdu(0x00, 0xA4, 0x04, 0x0C, tail)])
 
     def aliases(self, applet: AppletSpec) -> None:
         for alias in applet.aliases:
