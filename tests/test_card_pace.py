@@ -13,11 +13,12 @@ from mynacard.apdu.applets import nextgen
 from mynacard.apdu.readers.processors import ProcessedReader
 from mynacard.apdu.readers.secure import SecureMessagingProcessor, establish_pace, read_card_access
 from mynacard.apdu.readers.virtual import VirtualReader
-from mynacard.apdu.sm import PacePassword, PasswordReference
+from mynacard.apdu.sm import PACE_PROTOCOLS, PacePassword, PasswordReference
 from mynacard.apdu.trace import carries_secret
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.personas import load_persona
+from mynacard.emulator.issuance.pki import TestPki
 from mynacard.profiles.errors import ProfileError
 
 PERSONA = load_persona("default")
@@ -84,20 +85,22 @@ def test_the_default_nextgen_auth_ap_takes_plain() -> None:
     assert tx(r, "00 A4 02 0C 02 00 02") == (b"", 0x9000)
 
 
-@pytest.mark.parametrize(
-    ("protocol", "parameter_id"),
-    [
-        ("id-PACE-ECDH-GM-AES-CBC-CMAC-128", 12),  # NIST P-256
-        ("id-PACE-ECDH-GM-AES-CBC-CMAC-192", 13),  # brainpoolP256r1
-        ("id-PACE-ECDH-GM-AES-CBC-CMAC-256", 16),  # brainpoolP384r1
-    ],
-)
-def test_the_profile_chooses_the_pace_parameters(tmp_path: Path, protocol: str, parameter_id: int) -> None:
+@pytest.fixture(scope="module")
+def nextgen_pki() -> TestPki:
+    return TestPki.create(generation="nextgen-2026")
+
+
+@pytest.mark.parametrize("parameter_id", [12, 13, 15, 16], ids=["P-256", "bp256r1", "P-384", "bp384r1"])
+@pytest.mark.parametrize("protocol", [p.name for p in PACE_PROTOCOLS])
+def test_every_protocol_and_curve_the_profile_can_choose_runs_end_to_end(
+    tmp_path: Path, nextgen_pki: TestPki, protocol: str, parameter_id: int
+) -> None:
     body = f'[pace]\nprotocols = [{{ protocol = "{protocol}", parameter_id = {parameter_id} }}]\n'
-    card = open_card(variant(tmp_path, body), "default", None)
+    card = open_card(variant(tmp_path, body), "default", None, nextgen_pki)
     protected = pace(reader(card), nextgen.FACE_AID, PasswordReference.CAN, PERSONA.verification_number_b6)
     assert tx(protected, "00 A4 02 0C 02 00 05")[1] == 0x9000
-    assert tx(protected, "00 B0 00 00 02")[1] == 0x9000
+    data, sw = tx(protected, "00 B0 00 00 00")
+    assert sw == 0x9000 and data == card.filesystem.applet("face").nodes[0x0005].content[:256]
 
 
 def test_an_unknown_pace_protocol_is_refused_at_load(tmp_path: Path) -> None:
