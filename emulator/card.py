@@ -128,25 +128,14 @@ class Card:
             cmd = CommandApdu.from_bytes(raw)
             decoded = None if cmd.cla in (0x00, 0x80) else ClassByte(cmd.cla)  # the common case first
             channel = self._channel_for(cmd.cla, decoded)
-            if decoded is not None and decoded.secure_messaging is not SecureMessaging.NONE:
-                session = self._session(channel)
-                try:
-                    cmd = session.unwrap_command(cmd)
-                except SecureMessagingError as exc:
-                    channel.end_secure_messaging()
-                    return self._respond(None, None, b"", exc.sw)
-            elif channel.sm is not None:
-                channel.end_secure_messaging()
-            channel.security.secure_messaging = session is not None
+            cmd, session = self._unwrap(channel, cmd, decoded)
             handler = self._handler_for(channel, cmd, session)
             if cmd.ins != _GET_RESPONSE:
                 channel.pending = b""
-            if decoded is not None and decoded.chaining and (cmd.cla & 0x80 > 0, cmd.ins) not in OWN_CHAINING:
-                self._add_part(channel, cmd)
+            whole = self._chain(channel, cmd, decoded)
+            if whole is None:  # a part of a chain: kept, answered 90 00
                 return self._respond(channel, cmd, b"", SW.OK, session)
-            if channel.chain is not None:
-                cmd = self._last_part(channel, cmd)
-            return self._respond(channel, cmd, handler(self, channel, cmd), SW.OK, session)
+            return self._respond(channel, whole, handler(self, channel, whole), SW.OK, session)
         except ApduFormatError as exc:
             return self._respond(None, None, b"", exc.sw)
         except CardError as exc:
@@ -171,14 +160,39 @@ class Card:
             )
         return channel
 
-    def _session(self, channel: Channel) -> SmSession:
-        """The channel's SM session for a protected command: ``68 82`` on a card without SM, ``69 88``
-        when no session runs (no keys to check the objects with)."""
+    def _unwrap(
+        self, channel: Channel, cmd: CommandApdu, decoded: ClassByte | None
+    ) -> tuple[CommandApdu, SmSession | None]:
+        """The plain command and the session its answer is wrapped in (None: answer in plain).
+
+        ``68 82`` on a card without SM; ``69 88`` when no session runs (no keys to check the objects
+        with); an SM error's word, in plain, after the session ended. A plain command ends any session.
+        """
+        if decoded is None or decoded.secure_messaging is SecureMessaging.NONE:
+            if channel.sm is not None:
+                channel.end_secure_messaging()
+            channel.security.secure_messaging = False
+            return cmd, None
         if not self.pace_infos:
             raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging is not supported")
-        if channel.sm is None:
+        session = channel.sm
+        if session is None:
             raise CardError(SW.SM_DATA_OBJECTS_INCORRECT, "no secure-messaging session")
-        return channel.sm
+        try:
+            plain = session.unwrap_command(cmd)
+        except SecureMessagingError as exc:
+            channel.end_secure_messaging()
+            raise CardError(exc.sw, str(exc)) from None
+        channel.security.secure_messaging = True
+        return plain, session
+
+    def _chain(self, channel: Channel, cmd: CommandApdu, decoded: ClassByte | None) -> CommandApdu | None:
+        """The whole command, or None for a part the card keeps (commands whose parts are steps, like
+        GENERAL AUTHENTICATE, pass as they are)."""
+        if decoded is not None and decoded.chaining and (cmd.cla & 0x80 > 0, cmd.ins) not in OWN_CHAINING:
+            self._add_part(channel, cmd)
+            return None
+        return self._last_part(channel, cmd) if channel.chain is not None else cmd
 
     def _add_part(self, channel: Channel, cmd: CommandApdu) -> None:
         """A chained part: its data is kept until the last part, which gets the whole (ISO 7816-4 §5.3.3)."""
