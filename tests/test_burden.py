@@ -1,0 +1,63 @@
+"""The holder's burden per workflow, legacy-2016 beside nextgen-2026: exact counts of what the holder does
+and of the APDUs, measured on the cards (tools/harness/burden.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mynacard.emulator.card import Card
+from mynacard.emulator.issuance.personalise import open_card
+from mynacard.emulator.issuance.personas import load_persona
+from mynacard.tools.harness.burden import WORKFLOWS, Tally, Workflow, run_workflow, table
+
+PERSONA = load_persona("default")
+
+# workflow → family → (distinct secrets, PIN entries, card presentations, APDUs)
+EXPECTED = {
+    "e-tax": {"legacy-2016": (3, 3, 2, 21), "nextgen-2026": (2, 2, 2, 16)},
+    "login": {"legacy-2016": (1, 1, 1, 7), "nextgen-2026": (1, 1, 1, 7)},
+    "moving-in": {"legacy-2016": (1, 1, 1, 17), "nextgen-2026": (1, 1, 1, 27)},
+    "convenience-store": {"legacy-2016": (1, 1, 1, 7), "nextgen-2026": (1, 1, 1, 7)},
+    "health-insurance": {"legacy-2016": (1, 1, 1, 13), "nextgen-2026": (1, 1, 1, 11)},
+}
+
+
+@pytest.fixture(scope="module")
+def cards() -> dict[str, Card]:
+    return {family: open_card(family, "default", None) for family in ("legacy-2016", "nextgen-2026")}
+
+
+@pytest.mark.parametrize("family", ["legacy-2016", "nextgen-2026"])
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.id for w in WORKFLOWS])
+def test_each_workflow_costs_what_the_card_makes_it_cost(
+    cards: dict[str, Card], workflow: object, family: str
+) -> None:
+
+    assert isinstance(workflow, Workflow)
+    tally = run_workflow(cards[family], family, PERSONA, workflow)
+    assert (len(tally.secrets), tally.pin_entries, tally.sessions, tally.apdus) == EXPECTED[workflow.id][
+        family
+    ]
+    assert tally.bytes_on_wire > 0 and tally.wire_ms == pytest.approx(tally.bytes_on_wire * 8 / 106)
+
+
+def test_verify_once_saves_the_e_tax_filer_a_pin(cards: dict[str, Card]) -> None:
+    """The task force's claim: at submission the signature password also opens the 4情報 read."""
+    e_tax = next(w for w in WORKFLOWS if w.id == "e-tax")
+    legacy = run_workflow(cards["legacy-2016"], "legacy-2016", PERSONA, e_tax)
+    nextgen = run_workflow(cards["nextgen-2026"], "nextgen-2026", PERSONA, e_tax)
+    assert "券面事項入力補助用暗証番号" in legacy.secrets
+    assert nextgen.secrets == {"暗証番号 (4桁)", "署名用パスワード"}
+    assert (legacy.pin_entries, nextgen.pin_entries) == (3, 2)
+
+
+def test_the_table_sets_the_profiles_side_by_side(cards: dict[str, Card]) -> None:
+    tallies: list[Tally] = [
+        run_workflow(cards[f], f, PERSONA, w) for w in WORKFLOWS[:2] for f in ("legacy-2016", "nextgen-2026")
+    ]
+    lines = table(tallies).splitlines()
+    assert lines[0].split()[:4] == ["workflow", "profile", "secrets", "PIN"]
+    assert [line.split()[:4] for line in lines[1:3]] == [
+        ["e-tax", "legacy-2016", "3", "3"],
+        ["e-tax", "nextgen-2026", "2", "2"],
+    ]
