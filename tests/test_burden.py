@@ -3,12 +3,16 @@ and of the APDUs, measured on the cards (tools/harness/burden.py)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.personas import load_persona
-from mynacard.tools.harness.burden import WORKFLOWS, Tally, Workflow, run_workflow, table
+from mynacard.tools.harness.burden import WORKFLOWS, Tally, Workflow, run_workflow, table, totals
 
 PERSONA = load_persona("default")
 
@@ -61,3 +65,30 @@ def test_the_table_sets_the_profiles_side_by_side(cards: dict[str, Card]) -> Non
         ["e-tax", "legacy-2016", "3", "3"],
         ["e-tax", "nextgen-2026", "2", "2"],
     ]
+
+
+def test_over_all_workflows_the_next_card_halves_what_the_holder_must_know(cards: dict[str, Card]) -> None:
+    tallies = [
+        run_workflow(cards[f], f, PERSONA, w) for w in WORKFLOWS for f in ("legacy-2016", "nextgen-2026")
+    ]
+    by_profile = {t.profile: t for t in totals(tallies)}
+    assert len(by_profile["legacy-2016"].secrets) == 4  # 利用者証明, 署名, 入力補助, 住基
+    assert by_profile["nextgen-2026"].secrets == {"暗証番号 (4桁)", "署名用パスワード"}
+    assert (by_profile["legacy-2016"].pin_entries, by_profile["nextgen-2026"].pin_entries) == (7, 6)
+    assert by_profile["legacy-2016"].sessions == by_profile["nextgen-2026"].sessions == 6
+
+
+def test_mynacard_burden_prints_the_table_and_draws_the_chart(tmp_path: Path) -> None:
+    from PIL import Image
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mynacard", "burden", "--chart", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "e-tax              legacy-2016          3           3    2" in result.stdout
+    with Image.open(tmp_path / "burden.png") as image:
+        assert image.size == (1100, 450)
+    assert (tmp_path / "burden.svg").read_text().startswith("<?xml")

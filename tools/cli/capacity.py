@@ -13,18 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mynacard.tools.cli import charts
 from mynacard.tools.cli.exits import CliError, Exit
 
 if TYPE_CHECKING:
     from mynacard.emulator.issuance.capacity import CapacityReport
     from mynacard.profiles.schema import CapacitySpec
 
-REPORTS_EXTRA = "pip install 'mynacard[reports]'"
-"""How to get the plotting library ``--chart`` needs (matplotlib)."""
-
 CHART_SIZE_INCHES = (12.0, 5.5)
-CHART_DPI = 100
-"""``capacity.png`` is 1200 × 550 pixels."""
+"""``capacity.png`` is 1200 × 550 pixels (at ``charts.CHART_DPI``)."""
 
 KIND_COLOURS = {
     "files": "#4c72b0",
@@ -49,7 +46,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--persona", default="default", help="TEST persona (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     parser.add_argument(
-        "--chart", type=Path, metavar="DIR", help=f"write capacity.png and capacity.svg ({REPORTS_EXTRA})"
+        "--chart",
+        type=Path,
+        metavar="DIR",
+        help=f"write capacity.png and capacity.svg ({charts.REPORTS_EXTRA})",
     )
     parser.set_defaults(func=run)
 
@@ -147,31 +147,14 @@ def report_json(report: CapacityReport, cost: CapacitySpec) -> dict[str, Any]:
 
 def write_chart(reports: Sequence[CapacityReport], directory: Path) -> list[Path]:
     """``capacity.png`` and ``capacity.svg`` in ``directory``: the profiles side by side."""
-    figure = _figure(reports)
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / "capacity.png", directory / "capacity.svg"]
-    figure.savefig(paths[0], dpi=CHART_DPI, metadata={"Software": None})
-    figure.savefig(paths[1], metadata={"Date": None})
-    return paths
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:
-        raise CliError(f"--chart needs matplotlib, the 'reports' extra: {REPORTS_EXTRA}") from None
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "mynacard-capacity"  # the same SVG ids on every run
-    import matplotlib.pyplot as plt
-
-    return plt
+    return charts.save(_figure(reports), directory, "capacity")
 
 
 def _figure(reports: Sequence[CapacityReport]) -> Any:
     """Left: every applet, stacked by kind, grouped by profile. Right: each whole card against its budget."""
     from mynacard.emulator.issuance.capacity import KINDS
 
-    plt = _pyplot()
+    plt = charts.pyplot("mynacard-capacity")
     figure, (per_applet, whole) = plt.subplots(
         1, 2, figsize=CHART_SIZE_INCHES, gridspec_kw={"width_ratios": [3, 1]}, layout="constrained"
     )

@@ -323,9 +323,23 @@ def table(tallies: Sequence[Tally]) -> str:
         f"{'workflow':<18} {'profile':<14} {'secrets':>7} {'PIN entries':>11} {'taps':>4} {'APDUs':>5} "
         f"{'bytes':>6} {'wire ms':>7}"
     ]
-    for t in sorted(tallies, key=lambda t: (t.workflow, t.profile)):
+    for t in [*sorted(tallies, key=lambda t: (t.workflow, t.profile)), *totals(tallies)]:
         lines.append(
             f"{t.workflow:<18} {t.profile:<14} {len(t.secrets):>7} {t.pin_entries:>11} {t.sessions:>4} "
             f"{t.apdus:>5} {t.bytes_on_wire:>6} {t.wire_ms:>7.1f}"
         )
     return "\n".join(lines)
+
+
+def totals(tallies: Sequence[Tally]) -> list[Tally]:
+    """Per profile, every workflow together: the secrets a holder must know for all of them (the union),
+    and the entries, taps, APDUs and bytes summed."""
+    out: dict[str, Tally] = {}
+    for t in tallies:
+        total = out.setdefault(t.profile, Tally("all workflows", t.profile))
+        total.secrets |= t.secrets
+        total.pin_entries += t.pin_entries
+        total.sessions += t.sessions
+        total.apdus += t.apdus
+        total.bytes_on_wire += t.bytes_on_wire
+    return list(out.values())
