@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 import mynacard
-from mynacard.tools.cli import burden, capacity, demo, emulate, listing, personalise
+from mynacard.tools.cli import burden, capacity, demo, emulate, listing, personalise, trace
 from mynacard.tools.cli.exits import EPILOG, CliError, Exit
 
 _INPUT_ERRORS = (ValueError, OSError, RuntimeError)
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_parser(subparsers)
     capacity.add_parser(subparsers)
     burden.add_parser(subparsers)
+    trace.add_parser(subparsers)
     return parser
 
 

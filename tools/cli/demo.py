@@ -9,8 +9,10 @@ card the 券面等AP is then read through PACE and secure messaging, wire and pl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -29,6 +31,7 @@ from mynacard.apdu.response import ResponseApdu
 from mynacard.apdu.sm import PacePassword, PasswordReference, decode_card_access
 from mynacard.apdu.status import SW
 from mynacard.apdu.trace import Exchange
+from mynacard.apdu.tracefile import TraceWriter
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import DEFAULT_PERSONA, DEFAULT_PROFILE, open_card
 from mynacard.emulator.issuance.personas import Persona, load_persona
@@ -50,18 +53,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--persona", help=f"TEST persona (default: the card's own, or {DEFAULT_PERSONA} for a new card)"
     )
     parser.add_argument("--state", type=Path, help="keep the card in this directory (default: a temp dir)")
+    parser.add_argument("--trace", type=Path, help="also record the session as a trace file (secrets masked)")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.state is not None:
-        return _demo(args.profile, args.persona, args.state)
-    with tempfile.TemporaryDirectory(prefix="mynacard-demo-") as tmp:
-        return _demo(args.profile, args.persona, Path(tmp) / "card")
+    with contextlib.ExitStack() as stack:
+        trace = stack.enter_context(args.trace.open("w", encoding="utf-8")) if args.trace else None
+        if args.state is not None:
+            return _demo(args.profile, args.persona, args.state, trace)
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="mynacard-demo-"))
+        return _demo(args.profile, args.persona, Path(tmp) / "card", trace)
 
 
-def _demo(profile: str | None, persona_id: str | None, state: Path) -> int:
+def _demo(profile: str | None, persona_id: str | None, state: Path, trace: TextIO | None = None) -> int:
     """Open (or personalise) the card, refusing one of another profile or persona before any VERIFY."""
     store = StateStore(state)
     if store.exists():
@@ -79,6 +85,8 @@ def _demo(profile: str | None, persona_id: str | None, state: Path) -> int:
         card = open_card(profile or DEFAULT_PROFILE, persona.id, state)
     reader = VirtualReader(card)
     reader.add_observer(_print_exchange)
+    if trace is not None:
+        reader.add_observer(TraceWriter(trace, reader.name))
     atr = reader.power_on()
     print(f"ATR {atr.hex(' ').upper()}\n")
     if card_family(card) == "nextgen-2026":
