@@ -1,4 +1,5 @@
-"""Interoperability with OpenPACE (libeac, the PACE of OpenSC and vsmartcard), both directions.
+"""Interoperability with OpenPACE (libeac, the PACE of OpenSC and vsmartcard), both directions, and
+an OpenPACE terminal against the emulated nextgen-2026 card itself.
 
 ``tools/dev/openpace/pace_peer.c`` is built here with gcc against Debian's ``libeac-dev`` and runs OpenPACE
 as a PACE terminal or chip over a pipe (one hex APDU a line). Our ``PaceChip`` then completes PACE with an
@@ -17,7 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from mynacard.apdu.applets import nextgen
 from mynacard.apdu.command import CommandApdu
+from mynacard.apdu.readers.processors import ProcessedReader
+from mynacard.apdu.readers.secure import SecureMessagingProcessor, establish_pace, read_card_access
+from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.apdu.response import ResponseApdu
 from mynacard.apdu.sm import (
     BRAINPOOL_P256R1,
@@ -43,6 +48,8 @@ from mynacard.apdu.sm import (
     encode_card_access,
 )
 from mynacard.apdu.status import SW
+from mynacard.emulator.issuance.personalise import open_card
+from mynacard.emulator.issuance.personas import load_persona
 from mynacard.tools.harness.plugin import unavailable
 
 SOURCE = Path(__file__).resolve().parent.parent / "tools" / "dev" / "openpace" / "pace_peer.c"
@@ -237,3 +244,82 @@ def test_our_chip_refuses_the_openpace_token_under_a_wrong_password(
     with pytest.raises(PaceAuthenticationError) as raised:
         card.process(bytes.fromhex(peer.read_line()[2:]))
     assert raised.value.sw == SW.NO_RETRY_LIMIT
+
+
+# -- an OpenPACE terminal against our card (the emulator, not only the protocol) ----------------------------
+
+PERSONA = load_persona("default")
+CARD_SUITES = [
+    pytest.param("id-PACE-ECDH-GM-AES-CBC-CMAC-128", NIST_P256, id="P-256-AES-128"),
+    pytest.param("id-PACE-ECDH-GM-AES-CBC-CMAC-256", NIST_P384, id="P-384-AES-256"),
+]
+
+
+def nextgen_card(tmp_path: Path, protocol: str, parameters: DomainParameters) -> VirtualReader:
+    """A nextgen-2026 card whose EF.CardAccess offers exactly ``protocol`` on ``parameters``."""
+    profile = tmp_path / "pace-variant.toml"
+    profile.write_text(
+        '[profile]\nname = "pace-variant"\ndescription = "test: one PACE suite"\nextends = "nextgen-2026"\n'
+        f'[pace]\nprotocols = [{{ protocol = "{protocol}", parameter_id = {parameters.parameter_id} }}]\n'
+    )
+    reader = VirtualReader(open_card(profile, "default", None))
+    reader.power_on()
+    return reader
+
+
+def run_openpace_terminal(
+    binary: Path, peers: list[Peer], reader: VirtualReader, can: str
+) -> tuple[str, Peer]:
+    """Plain EF.CardAccess read and SELECT of the 券面等AP, then OpenPACE takes over the card."""
+    card_access = read_card_access(reader)
+    assert reader.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x0C, nextgen.FACE_AID).to_bytes()).sw == SW.OK
+    peer = Peer(binary, "terminal", card_access.hex(), str(OPENPACE_CAN), can, "0001")
+    peers.append(peer)
+    while (line := peer.read_line()).startswith("C "):
+        peer.write_line(reader.transmit(bytes.fromhex(line[2:])).to_bytes())
+    return line, peer
+
+
+def front_record_head(reader: VirtualReader) -> bytes:
+    """The first 256 bytes of the front record, read by our own terminal in a new session."""
+    reader.power_on()
+    processor = SecureMessagingProcessor()
+    protected = ProcessedReader(reader, [processor])
+    card_access = read_card_access(protected)
+    assert protected.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x0C, nextgen.FACE_AID).to_bytes()).sw == SW.OK
+    password = PacePassword.digits(PasswordReference.CAN, PERSONA.verification_number_b6)
+    establish_pace(protected, processor, card_access, password)
+    assert protected.transmit(bytes.fromhex("00A4020C020001")).sw == SW.OK
+    read = protected.transmit(bytes.fromhex("00B0000000"))
+    assert read.sw == SW.OK and len(read.data) == 256
+    return read.data
+
+
+@pytest.mark.parametrize(("protocol", "parameters"), CARD_SUITES)
+def test_an_openpace_terminal_reads_the_card_face_of_our_card(
+    pace_peer: Path, peers: list[Peer], tmp_path: Path, protocol: str, parameters: DomainParameters
+) -> None:
+    reader = nextgen_card(tmp_path, protocol, parameters)
+    line, peer = run_openpace_terminal(pace_peer, peers, reader, PERSONA.verification_number_b6)
+    assert peer.close() == 0
+    assert line == f"OK {front_record_head(reader).hex().upper()}"
+
+
+def test_a_wrong_can_from_an_openpace_terminal_costs_our_card_a_try(
+    pace_peer: Path, peers: list[Peer], tmp_path: Path
+) -> None:
+    reader = nextgen_card(tmp_path, "id-PACE-ECDH-GM-AES-CBC-CMAC-256", NIST_P384)
+    wrong = "000000" if PERSONA.verification_number_b6 != "000000" else "111111"
+    line, peer = run_openpace_terminal(pace_peer, peers, reader, wrong)
+    assert line == "ERR GENERAL AUTHENTICATE answered 63C9"
+    assert peer.close() == 1
+    # the try was taken on the card: our own terminal's next wrong try sees 8 left, then the right CAN works
+    reader.power_on()
+    processor = SecureMessagingProcessor()
+    protected = ProcessedReader(reader, [processor])
+    card_access = read_card_access(protected)
+    assert protected.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x0C, nextgen.FACE_AID).to_bytes()).sw == SW.OK
+    with pytest.raises(PaceRefusedError) as refused:
+        establish_pace(protected, processor, card_access, PacePassword.digits(PasswordReference.CAN, wrong))
+    assert refused.value.sw == 0x63C8
+    assert len(front_record_head(reader)) == 256

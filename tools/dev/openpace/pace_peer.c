@@ -2,12 +2,13 @@
  * pace_peer: OpenPACE (libeac) as a PACE terminal or chip, spoken to over a pipe, for interoperability
  * tests of mynacard.apdu.sm (tests/test_pace_openpace.py). Built at test time; never committed as a binary.
  *
- *   pace_peer terminal EF_CARDACCESS_HEX SECRET_TYPE SECRET
+ *   pace_peer terminal EF_CARDACCESS_HEX SECRET_TYPE SECRET [FID_HEX]
  *   pace_peer chip     EF_CARDACCESS_HEX SECRET_TYPE SECRET FILE_HEX
  *
  * SECRET_TYPE is OpenPACE's enum s_type (1 MRZ, 2 CAN, 3 PIN, 4 PUK). Every line is hex.
  * terminal: writes "C <command APDU>" and reads the response APDU (data + SW) as one line; runs MSE:Set AT,
- *           the four GENERAL AUTHENTICATE steps, then SM SELECT 01 1C and SM READ BINARY (Le 00); ends
+ *           the four GENERAL AUTHENTICATE steps, then SM SELECT of FID_HEX (default 01 1C) and SM READ
+ *           BINARY (Le 00); ends
  *           with "OK <plain data read>" or "ERR <reason>".
  * chip:     reads command APDUs, writes response APDUs: MSE:Set AT, the four steps, then any number of
  *           SM SELECT / READ BINARY on the one file FILE_HEX; an SM error is answered 69 88 in plain.
@@ -291,7 +292,7 @@ static void sm_transmit(EAC_CTX *ctx, const unsigned char header[4], const bytes
         die("response cryptogram wrong");
 }
 
-static int run_terminal(EAC_CTX *ctx, PACE_SEC *secret, unsigned char secret_type)
+static int run_terminal(EAC_CTX *ctx, PACE_SEC *secret, unsigned char secret_type, const bytes_t *fid)
 {
     mse_set_at(ctx, secret_type);
     BUF_MEM *z = general_authenticate(0, 0, NULL, 0x80);
@@ -312,9 +313,9 @@ static int run_terminal(EAC_CTX *ctx, PACE_SEC *secret, unsigned char secret_typ
     if (!EAC_CTX_set_encryption_ctx(ctx, EAC_ID_PACE))
         die("EAC_CTX_set_encryption_ctx");
 
-    bytes_t fid = {.data = {0x01, 0x1C}, .len = 2}, none = {.len = 0}, plain;
+    bytes_t none = {.len = 0}, plain;
     const unsigned char select[4] = {0x00, 0xA4, 0x02, 0x0C}, read_binary[4] = {0x00, 0xB0, 0x00, 0x00};
-    sm_transmit(ctx, select, &fid, -1, &plain);
+    sm_transmit(ctx, select, fid, -1, &plain);
     sm_transmit(ctx, read_binary, &none, 0x00, &plain);
     print_hex("OK ", plain.data, plain.len);
     BUF_MEM_free(z), BUF_MEM_free(map), BUF_MEM_free(chip_map), BUF_MEM_free(eph);
@@ -456,8 +457,8 @@ static int run_chip(EAC_CTX *ctx, PACE_SEC *secret, const bytes_t *file)
 int main(int argc, char *argv[])
 {
     if (argc < 5 || (strcmp(argv[1], "terminal") && strcmp(argv[1], "chip")) || (!strcmp(argv[1], "chip") && argc < 6))
-        die("usage: pace_peer terminal|chip EF_CARDACCESS_HEX SECRET_TYPE SECRET [FILE_HEX]");
-    bytes_t card_access, file = {.len = 0};
+        die("usage: pace_peer terminal|chip EF_CARDACCESS_HEX SECRET_TYPE SECRET [FID_HEX|FILE_HEX]");
+    bytes_t card_access, file = {.len = 0}, fid = {.data = {0x01, 0x1C}, .len = 2};
     from_hex(argv[2], &card_access);
     unsigned char secret_type = (unsigned char)atoi(argv[3]);
 
@@ -470,7 +471,9 @@ int main(int argc, char *argv[])
         die("PACE_SEC_new");
     int rc;
     if (!strcmp(argv[1], "terminal")) {
-        rc = run_terminal(ctx, secret, secret_type);
+        if (argc > 5)
+            from_hex(argv[5], &fid);
+        rc = run_terminal(ctx, secret, secret_type, &fid);
     } else {
         from_hex(argv[5], &file);
         rc = run_chip(ctx, secret, &file);
