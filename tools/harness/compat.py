@@ -121,6 +121,11 @@ TOKEN_LABEL_3 = "4A 50 4B 49 41 50 49 43 43 54 4F 4B 45 4E 33"
 """``JPKIAPICCTOKEN3`` in hex, as a trace shows it."""
 
 
+_NEVER_ACCESS_CHECKED = ("00 A4", "00 20", "00 22", "00 24", "00 2C")
+"""SELECT, VERIFY, MSE, CHANGE and RESET RETRY COUNTER: no file's access rule answers them ``69 82``, an
+applet that requires secure messaging does (``requires_secure_messaging``)."""
+
+
 def classify(outcome: Outcome, message: str) -> str:
     """A one-line reason from the failing exchange and the client's own check."""
     command, answer = outcome.command or "", outcome.answer or ""
@@ -136,6 +141,8 @@ def classify(outcome: Outcome, message: str) -> str:
         return "a credential of today's card is not there or has another counter"
     if command.startswith("80 2A") or command.startswith("00 88"):
         return "signature form changed: ECDSA r‖s over a hash, not PKCS#1 over a DigestInfo"
+    if answer.startswith("69 82") and command[:5] in _NEVER_ACCESS_CHECKED:
+        return "secure messaging now required: the AP refuses plain commands after SELECT"
     if answer.startswith("69 82"):
         return "access rule changed: the client's credential does not open this file"
     if "data" in message or "==" in message or "assert" in message.lower():
