@@ -30,6 +30,8 @@ apt_install() {
 apt_install fonts-ipafont-gothic fontconfig
 if [ "$with_pcsc" -eq 1 ]; then
     bash tools/dev/pcsc-packages.sh
+    # the full test run also opens `mynacard test --html` reports in headless Chromium through its driver
+    apt_install chromium chromium-driver
 fi
 
 python=${PYTHON:-python3}
