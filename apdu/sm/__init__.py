@@ -53,6 +53,16 @@ from mynacard.apdu.sm.protocols import (
     protocol_by_oid,
 )
 from mynacard.apdu.sm.randomness import FixedRandom, PaceRandom, SystemRandom
+from mynacard.apdu.sm.residence import (
+    GEN1,
+    GEN2,
+    ResidenceAuthenticationError,
+    ResidenceChip,
+    ResidenceGeneration,
+    ResidenceStateError,
+    ResidenceTerminal,
+)
+from mynacard.apdu.sm.residence_sm import ResidenceSm
 from mynacard.apdu.sm.session import SessionKeys, SmSession, is_protected, protected_cla
 
 __all__ = [
@@ -62,6 +72,8 @@ __all__ = [
     "BRAINPOOL_P256R1",
     "BRAINPOOL_P384R1",
     "FID_EF_CARD_ACCESS",
+    "GEN1",
+    "GEN2",
     "ID_PACE_ECDH_GM_3DES_CBC_CBC",
     "ID_PACE_ECDH_GM_AES_CBC_CMAC_128",
     "ID_PACE_ECDH_GM_AES_CBC_CMAC_192",
@@ -90,6 +102,12 @@ __all__ = [
     "PaceTerminal",
     "PasswordKey",
     "PasswordReference",
+    "ResidenceAuthenticationError",
+    "ResidenceChip",
+    "ResidenceGeneration",
+    "ResidenceSm",
+    "ResidenceStateError",
+    "ResidenceTerminal",
     "SecureMessagingError",
     "SessionKeys",
     "SmObjectsIncorrectError",
