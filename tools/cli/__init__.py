@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 import mynacard
-from mynacard.tools.cli import apdu, burden, capacity, demo, emulate, listing, personalise, trace
+from mynacard.tools.cli import apdu, burden, capacity, demo, emulate, listing, personalise, testing, trace
 from mynacard.tools.cli.exits import EPILOG, CliError, Exit
 
 _INPUT_ERRORS = (ValueError, OSError, RuntimeError)
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_parser(subparsers)
     burden.add_parser(subparsers)
     trace.add_parser(subparsers)
+    testing.add_parser(subparsers)
     apdu.add_parser(subparsers)
     return parser
 

@@ -20,12 +20,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Generator, Iterator
+from html import escape
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
 from mynacard.apdu.readers.base import Reader, SoftCard
+from mynacard.apdu.readers.processors import ProcessedReader
 from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.apdu.trace import Exchange
 from mynacard.emulator.card import Card
@@ -36,6 +38,7 @@ from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateStore
 from mynacard.profiles.schema import Profile
 from mynacard.tools.harness.pcsc import PcscSetupError, PcscStack, vpcd_slot_of
+from mynacard.tools.harness.safety import CounterFloor, CounterFloorError, card_identity
 
 pytest.register_assert_rewrite("mynacard.tools.harness.suites.helpers")
 
@@ -48,7 +51,21 @@ MARKERS = (
     "destructive: uses up tries or changes reference data (refused on real cards unless allowed)",
     "pcsc: needs pcscd, vpcd and pyscard",
     "opensc: needs OpenSC tools talking to the emulator through pcscd",
+    "capability(name): the capability group a suite checks (see CAPABILITIES; --suite selects groups)",
+    "clause(text): the spec clause a test checks, shown in reports",
 )
+
+CAPABILITIES = {
+    "transport": "transport and APDU cases: lengths, 61xx/6Cxx, chaining, ATR",
+    "selection": "SELECT by AID, FID and SFI",
+    "reading": "READ BINARY and READ RECORD, contents and layouts",
+    "pins": "PINs, passwords and PUK: VERIFY, CHANGE, counters, blocking",
+    "access": "access control: every EF under every credential state",
+    "signatures": "signatures, internal authentication and certificates",
+    "secure-messaging": "PACE and secure messaging",
+    "clients": "public clients' exact APDU sequences",
+}
+"""The capability groups of ``--suite`` and of the reports' summary table."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,7 +90,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--allow-destructive",
         action="store_true",
-        help="run tests that use up tries or change PINs on a real card (never needed for virtual or vpcd)",
+        help="run tests that use up tries or change PINs on a real card (never needed for virtual or vpcd); "
+        "needs --confirm-card with the fingerprint of the card's identity, which a first run prints",
+    )
+    group.addoption(
+        "--confirm-card",
+        metavar="FINGERPRINT",
+        help="the identity fingerprint of the real card destructive tests may use (printed when missing)",
+    )
+    group.addoption(
+        "--assume-real-card",
+        action="store_true",
+        help="treat a vpcd reader as a real card (rehearse a bench run: counter floor, refusals, identity)",
+    )
+    group.addoption(
+        "--suite",
+        action="append",
+        choices=sorted(CAPABILITIES),
+        help="run only these capability groups (repeatable); default: all",
     )
 
 
@@ -85,8 +119,32 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--reader {option!r}: expected 'virtual' or 'pcsc:NAME'")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--suite``: keep the tests of the chosen capability groups, deselect the rest."""
+    chosen = config.getoption("--suite", default=None)
+    if not chosen:
+        return
+    kept = [item for item in items if capability_of(item) in chosen]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
+
+def capability_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("capability")
+    return str(marker.args[0]) if marker else "other"
+
+
+def clause_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("clause")
+    return str(marker.args[0]) if marker else ""
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Suites of another profile family are not applicable to the card under test: skipped, said so."""
+    """Suites of another profile family are not applicable to the card under test: skipped, said so. Every
+    report carries the test's capability group and spec clause (JUnit properties, the HTML report)."""
+    item.user_properties.append(("capability", capability_of(item)))
+    if clause := clause_of(item):
+        item.user_properties.append(("clause", clause))
     family = _profile_under_test(item.config).profile.family
     marker = item.get_closest_marker("applies_to")
     if marker is not None and family not in marker.args:
@@ -236,6 +294,8 @@ def reader_for(request: pytest.FixtureRequest) -> Iterator[Callable[[Card], Read
             reader.power_on()
         else:
             reader = request.getfixturevalue("pcsc_reader_for")(card)
+            if is_real_card(request.config):
+                reader = _guard_real_card(request, reader)
         reader.add_observer(request.node.stash.setdefault(EXCHANGES, []).append)
         opened.append(reader)
         return reader
@@ -257,20 +317,81 @@ def pytest_runtest_makereport(
     report: pytest.TestReport = yield
     exchanges = item.stash.get(EXCHANGES, [])
     if report.when == "call" and exchanges:
-        report.user_properties.append(("exchanges", len(exchanges)))
-        report.user_properties.append(("trace", "\n".join(e.format() for e in exchanges)))
+        trace = "\n".join(e.format() for e in exchanges)
+        found: list[tuple[str, object]] = [("exchanges", len(exchanges)), ("trace", trace)]
         if report.failed:
-            last = exchanges[-1]
-            report.user_properties.append(("failing_exchange", f"{len(exchanges)}: {last.format()}"))
+            found.append(("failing_exchange", f"{len(exchanges)}: {exchanges[-1].format()}"))
+        report.user_properties.extend(found)
+        item.user_properties.extend(found)  # the teardown report carries them into JUnit
+        _attach_html_trace(report, trace)
     return report
+
+
+def _attach_html_trace(report: pytest.TestReport, trace: str) -> None:
+    """With pytest-html loaded, the masked trace is shown under the test's row of the HTML report."""
+    try:
+        from pytest_html import extras
+    except ImportError:
+        return
+    shown = extras.html(f"<pre class=apdu-trace>{escape(trace)}</pre>")
+    report.extras = [*getattr(report, "extras", []), shown]  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_header(cells: list[str]) -> None:
+    cells.insert(2, "<th>Clause</th>")
+    cells.insert(3, "<th>Capability</th>")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
+    properties = dict(report.user_properties)
+    cells.insert(2, f"<td>{escape(str(properties.get('clause', '')))}</td>")
+    cells.insert(3, f"<td>{escape(str(properties.get('capability', '')))}</td>")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """The counter floor's refusal is not a failure of the card: the test is reported as refused."""
+    try:
+        return (yield)
+    except CounterFloorError as refused:
+        pytest.skip(f"refused on a real card: {refused}")
+
+
+def is_real_card(config: pytest.Config) -> bool:
+    """A ``pcsc:`` reader that is not a vpcd slot holds a physical card (or is treated as one)."""
+    target = pcsc_target(config)
+    if target is None:
+        return False
+    return vpcd_slot_of(target) is None or bool(config.getoption("--assume-real-card"))
 
 
 def _refuse_destructive_on_real_cards(request: pytest.FixtureRequest, option: str) -> None:
     """A destructive test could block a real card's PIN for good: it runs there only when asked to."""
-    real_card = option.startswith("pcsc:") and vpcd_slot_of(option.removeprefix("pcsc:")) is None
     destructive = request.node.get_closest_marker("destructive") is not None
-    if real_card and destructive and not request.config.getoption("--allow-destructive"):
+    if is_real_card(request.config) and destructive and not request.config.getoption("--allow-destructive"):
         pytest.skip(f"destructive test refused on the real card in {option}; pass --allow-destructive")
+
+
+_CONFIRMED = pytest.StashKey[str]()
+
+
+def _guard_real_card(request: pytest.FixtureRequest, reader: Reader) -> Reader:
+    """On a real card: the identity confirmed once before a destructive test, and the counter floor always."""
+    config = request.config
+    if request.node.get_closest_marker("destructive") is not None and _CONFIRMED not in config.stash:
+        identity = card_identity(reader, reader.atr)
+        if config.getoption("--confirm-card") != identity.fingerprint:
+            pytest.exit(
+                f"destructive tests on the real card in {reader.name} need its identity confirmed:\n"
+                f"{identity.describe()}\nrun again with --confirm-card {identity.fingerprint} if this is "
+                "the card meant for it",
+                returncode=pytest.ExitCode.USAGE_ERROR,
+            )
+        config.stash[_CONFIRMED] = identity.fingerprint
+        reader.reset()
+    return ProcessedReader(reader, [CounterFloor()])
 
 
 @pytest.fixture

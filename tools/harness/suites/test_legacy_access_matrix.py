@@ -44,7 +44,11 @@ from mynacard.tools.harness.suites.helpers import (
     verify_sfi,
 )
 
-pytestmark = pytest.mark.applies_to("legacy-2016")
+pytestmark = [
+    pytest.mark.applies_to("legacy-2016"),
+    pytest.mark.capability("access"),
+    pytest.mark.clause("current-card §1.2, §3.1–§3.5, §5 (access tables)"),
+]
 
 PROFILE = load_profile("legacy-2016")
 PERSONA = load_persona("default")
@@ -231,6 +235,14 @@ def _case_id(case: Case) -> str:
 
 CASES = _cases()
 
+SECTIONS = {"card_manager": "§1.2", "jpki": "§3.1", "text": "§3.2", "visual": "§3.3", "common": "§3.4"}
+"""The spec clause of each applet's file table (住基AP: §3.5)."""
+
+
+def _param(case: Case) -> object:
+    clause = f"current-card {SECTIONS.get(case.applet, '§3.5')}, §5: {case.applet} EF {case.fid:04X} access"
+    return pytest.param(case, id=_case_id(case), marks=pytest.mark.clause(clause))
+
 
 def _verify(reader: Reader, applet: str, fid: int) -> None:
     """VERIFY the credential with the persona's value: SELECT + ``00 20 00 80`` for even FIDs, the
@@ -249,17 +261,18 @@ def _verify(reader: Reader, applet: str, fid: int) -> None:
 
 @pytest.fixture(scope="module")
 def matrix_card(
-    card_templates: Callable[[str, str], Path], tmp_path_factory: pytest.TempPathFactory
+    card_templates: Callable[[str, str], Path], tmp_path_factory: pytest.TempPathFactory, profile_name: str
 ) -> tuple[Card, Path]:
-    """One default card for the whole matrix. Opening a card costs ~0.2 s (its RSA keys), so the cases
-    share it; each case starts from a cold power-on (no applet, no verified credential), and no case
-    changes what persists: every VERIFY is correct (counters stay full) or hits the blocked 0012."""
+    """One default card of the profile under test for the whole matrix (a variant is checked against the
+    spec's tables too). Opening a card costs ~0.2 s (its RSA keys), so the cases share it; each case starts
+    from a cold power-on (no applet, no verified credential), and no case changes what persists: every
+    VERIFY is correct (counters stay full) or hits the blocked 0012."""
     state = tmp_path_factory.mktemp("matrix") / "card"
-    shutil.copytree(card_templates("legacy-2016", "default"), state)
+    shutil.copytree(card_templates(profile_name, "default"), state)
     return load_card(StateStore(state)), state
 
 
-@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_read_with_and_without_each_credential(
     case: Case, matrix_card: tuple[Card, Path], reader_for: Callable[[Card], Reader]
 ) -> None:

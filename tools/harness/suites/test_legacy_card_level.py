@@ -27,7 +27,11 @@ from mynacard.tools.harness.suites.helpers import (
     select_aid,
 )
 
-pytestmark = pytest.mark.applies_to("legacy-2016")
+pytestmark = [
+    pytest.mark.applies_to("legacy-2016"),
+    pytest.mark.capability("transport"),
+    pytest.mark.clause("current-card §4.7 (GET DATA, proprietary commands)"),
+]
 
 DATA_NOT_FOUND = 0x6A88
 WRONG_LENGTH = 0x6700

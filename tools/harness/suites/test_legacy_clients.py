@@ -44,7 +44,11 @@ from mynacard.tools.harness.suites.helpers import (
     stored_records,
 )
 
-pytestmark = pytest.mark.client_sequences
+pytestmark = [
+    pytest.mark.client_sequences,
+    pytest.mark.capability("clients"),
+    pytest.mark.clause("current-card §8 (public clients' sequences)"),
+]
 
 CardFactory = Callable[..., Card]
 ReaderFor = Callable[[Card], Reader]

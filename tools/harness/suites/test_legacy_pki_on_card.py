@@ -42,7 +42,11 @@ from mynacard.tools.harness.suites.helpers import (
     verify_sfi,
 )
 
-pytestmark = pytest.mark.applies_to("legacy-2016")
+pytestmark = [
+    pytest.mark.applies_to("legacy-2016"),
+    pytest.mark.capability("signatures"),
+    pytest.mark.clause("current-card §6 (JPKI certificates and keys)"),
+]
 
 CardFactory = Callable[..., Card]
 ReaderFor = Callable[[Card], Reader]

@@ -16,7 +16,11 @@ from mynacard.tools.harness.suites.helpers import (
     send,
 )
 
-pytestmark = pytest.mark.applies_to("legacy-2016")
+pytestmark = [
+    pytest.mark.applies_to("legacy-2016"),
+    pytest.mark.capability("transport"),
+    pytest.mark.clause("current-card §1.1, §4.7, §4.8, §7.1 (class, instruction, channel)"),
+]
 
 # --- GET CHALLENGE ------------------------------------------------------------------------------------
 

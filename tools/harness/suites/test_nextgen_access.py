@@ -39,7 +39,11 @@ from mynacard.tools.harness.suites.helpers import (
     with_pace,
 )
 
-pytestmark = pytest.mark.applies_to("nextgen-2026")
+pytestmark = [
+    pytest.mark.applies_to("nextgen-2026"),
+    pytest.mark.capability("access"),
+    pytest.mark.clause("nextgen-2026 §2.1 (access of 認証AP and 券面等AP)"),
+]
 
 PERSONA = load_persona("default")
 

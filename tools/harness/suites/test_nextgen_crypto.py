@@ -30,7 +30,11 @@ from mynacard.tools.harness.suites.helpers import (
     send,
 )
 
-pytestmark = pytest.mark.applies_to("nextgen-2026")
+pytestmark = [
+    pytest.mark.applies_to("nextgen-2026"),
+    pytest.mark.capability("signatures"),
+    pytest.mark.clause("nextgen-2026 §2.1, §3 (ECDSA P-384, internal authentication)"),
+]
 
 PERSONA = load_persona("default")
 MESSAGE = "mynacard: 次期カードの署名".encode()

@@ -30,7 +30,12 @@ from mynacard.tools.harness.suites.helpers import (
     with_pace,
 )
 
-pytestmark = [pytest.mark.applies_to("nextgen-2026"), pytest.mark.destructive]
+pytestmark = [
+    pytest.mark.applies_to("nextgen-2026"),
+    pytest.mark.destructive,
+    pytest.mark.capability("pins"),
+    pytest.mark.clause("nextgen-2026 §1, §2.1, §3 (two PINs, verify-once, PUK)"),
+]
 
 PERSONA = load_persona("default")
 PIN = PERSONA.auth_pin.encode("ascii")

@@ -39,7 +39,11 @@ from mynacard.tools.harness.suites.helpers import (
     with_pace,
 )
 
-pytestmark = pytest.mark.applies_to("nextgen-2026")
+pytestmark = [
+    pytest.mark.applies_to("nextgen-2026"),
+    pytest.mark.capability("secure-messaging"),
+    pytest.mark.clause("nextgen-2026 §4; ICAO 9303-11 §4.4, §9.8 (PACE, SM)"),
+]
 
 PERSONA = load_persona("default")
 B = (PasswordReference.CAN, PERSONA.verification_number_b6)

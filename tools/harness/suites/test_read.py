@@ -25,7 +25,11 @@ from mynacard.tools.harness.suites.helpers import (
     verify,
 )
 
-pytestmark = pytest.mark.applies_to("legacy-2016")
+pytestmark = [
+    pytest.mark.applies_to("legacy-2016"),
+    pytest.mark.capability("reading"),
+    pytest.mark.clause("current-card §3.1, §4.2, §4.3, §9.1–§9.4 (READ BINARY, READ RECORD)"),
+]
 
 FREE_CERTIFICATES = [0x0002, 0x000A, 0x000B]
 

@@ -24,7 +24,11 @@ from mynacard.tools.harness.suites.helpers import (
     send,
 )
 
-pytestmark = pytest.mark.applies_to("legacy-2016")
+pytestmark = [
+    pytest.mark.applies_to("legacy-2016"),
+    pytest.mark.capability("selection"),
+    pytest.mark.clause("current-card §1.2, §2.1, §4.1, §7.1 (SELECT)"),
+]
 
 ALL_APS = [JPKI_AID, TEXT_AID, VISUAL_AID, JUKI_AID, COMMON_AID]
 

@@ -29,7 +29,11 @@ from mynacard.tools.harness.suites.helpers import (
     verify,
 )
 
-pytestmark = pytest.mark.applies_to("legacy-2016")
+pytestmark = [
+    pytest.mark.applies_to("legacy-2016"),
+    pytest.mark.capability("signatures"),
+    pytest.mark.clause("current-card §4.6, §6 (COMPUTE DIGITAL SIGNATURE, INTERNAL AUTHENTICATE)"),
+]
 
 MESSAGE = b"mynacard conformance: sign this"
 AUTH, SIGN = 0x98, 0x9B

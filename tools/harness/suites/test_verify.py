@@ -24,7 +24,11 @@ from mynacard.tools.harness.suites.helpers import (
     verify,
 )
 
-pytestmark = pytest.mark.applies_to("legacy-2016")
+pytestmark = [
+    pytest.mark.applies_to("legacy-2016"),
+    pytest.mark.capability("pins"),
+    pytest.mark.clause("current-card §4.4, §4.5, §5, §7.2 (VERIFY, CHANGE REFERENCE DATA)"),
+]
 
 AUTH, SIGN = 0x98, 0x9B
 """P2 = 80 | SFI: the auth PIN (EF 0018) and the signature password (EF 001B), named directly."""
