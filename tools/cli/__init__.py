@@ -11,7 +11,18 @@ import sys
 from collections.abc import Sequence
 
 import mynacard
-from mynacard.tools.cli import apdu, burden, capacity, demo, emulate, listing, personalise, testing, trace
+from mynacard.tools.cli import (
+    apdu,
+    burden,
+    capacity,
+    demo,
+    emulate,
+    listing,
+    personalise,
+    status,
+    testing,
+    trace,
+)
 from mynacard.tools.cli.exits import EPILOG, CliError, Exit
 
 _INPUT_ERRORS = (ValueError, OSError, RuntimeError)
@@ -35,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_parser(subparsers)
     testing.add_parser(subparsers)
     apdu.add_parser(subparsers)
+    status.add_parser(subparsers)
     return parser
 
 
