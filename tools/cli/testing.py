@@ -99,10 +99,12 @@ class RunResult:
     skipped: list[str] = field(default_factory=list)
     junit: str = ""
     html: str = ""
+    unconfirmed: str = ""
+    """The real card's identity when destructive tests were refused for want of ``--confirm-card``."""
 
     @property
     def exit(self) -> Exit:
-        if self.pytest_exit in (_PYTEST_USAGE, _PYTEST_NO_TESTS):
+        if self.pytest_exit in (_PYTEST_USAGE, _PYTEST_NO_TESTS) or self.unconfirmed:
             return Exit.USAGE
         if self.pytest_exit != 0 or self.failures or self.skipped:
             return Exit.FAILED
@@ -167,7 +169,10 @@ def _check_pcsc_reader(name: str) -> None:
     """A vpcd slot is served by the harness itself (it starts pcscd); any other reader must exist now."""
     if vpcd_slot_of(name) is not None:
         return
-    present = _pcsc_readers()
+    try:
+        present = _pcsc_readers()
+    except CliError as exc:
+        raise CliError(f"--reader pcsc:{name}: {exc}", exc.code) from exc
     if not any(r == name or r.startswith(name) for r in present):
         listed = ", ".join(present) or "none"
         raise CliError(f"--reader pcsc:{name}: no such PC/SC reader (readers: {listed})", Exit.NO_READER)
@@ -276,10 +281,20 @@ def read_junit(path: Path, result: RunResult) -> None:
         name = f"{case.get('classname')}::{case.get('name')}"
         outcome = _outcome(case)
         setattr(group, outcome, getattr(group, outcome) + 1)
+        if outcome == "refused" and _UNCONFIRMED in (reason := _skip_reason(case)):
+            result.unconfirmed = reason
         if outcome == "failed":
             result.failures.append(name)
         elif outcome == "skipped":
             result.skipped.append(name)
+
+
+_UNCONFIRMED = "--confirm-card"
+
+
+def _skip_reason(case: ET.Element) -> str:
+    skipped = case.find("skipped")
+    return "" if skipped is None else (skipped.get("message") or "")
 
 
 def _outcome(case: ET.Element) -> str:
@@ -311,6 +326,8 @@ def summary_table(result: RunResult) -> str:
     lines += [f"  SKIPPED (required) {name}" for name in result.skipped]
     if result.html:
         lines.append(f"  HTML report: {result.html}")
+    if result.unconfirmed:
+        lines.append("  " + result.unconfirmed.removeprefix("Skipped: ").replace("\n", "\n  "))
     lines.append(f"  result: {_verdict(result)}")
     return "\n".join(lines)
 
@@ -326,7 +343,9 @@ def _verdict(result: RunResult) -> str:
     return {
         Exit.OK: "passed",
         Exit.FAILED: "FAILED",
-        Exit.USAGE: f"not run (pytest exit {result.pytest_exit})",
+        Exit.USAGE: "destructive tests not run: confirm the card"
+        if result.unconfirmed
+        else f"not run (pytest exit {result.pytest_exit})",
         Exit.NO_READER: "no reader",
     }[result.exit]
 

@@ -16,9 +16,11 @@ step .venv/bin/ruff format --check .
 step .venv/bin/mypy
 step env PYTHONPATH=build/pathmap .venv/bin/lint-imports --no-cache
 step .venv/bin/python -m pytest -q
-step .venv/bin/python -m pytest -q --pyargs mynacard.tools.harness.suites --profile nextgen-2026
+# the shipped suites as a user runs them: `mynacard test`, with its reports under build/reports
+mkdir -p build/reports
+step .venv/bin/mynacard test --profile nextgen-2026 --junit build/reports/nextgen-2026-virtual.xml
 for profile in legacy-2016 nextgen-2026; do
-    step .venv/bin/python -m pytest -q --pyargs mynacard.tools.harness.suites --profile "$profile" \
-        --reader "pcsc:Virtual PCD 00 00"
+    step .venv/bin/mynacard test --profile "$profile" --reader "pcsc:Virtual PCD 00 00" \
+        --junit "build/reports/$profile-pcsc.xml" --html "build/reports/$profile-pcsc.html"
 done
 exit $status

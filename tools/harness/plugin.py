@@ -22,7 +22,7 @@ import shutil
 from collections.abc import Callable, Generator, Iterator
 from html import escape
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -117,6 +117,8 @@ def pytest_configure(config: pytest.Config) -> None:
     option = reader_option(config)
     if option != "virtual" and not option.startswith("pcsc:"):
         raise pytest.UsageError(f"--reader {option!r}: expected 'virtual' or 'pcsc:NAME'")
+    if config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(_HtmlReportTitle(config), "mynacard-html-title")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -337,6 +339,17 @@ def _attach_html_trace(report: pytest.TestReport, trace: str) -> None:
     report.extras = [*getattr(report, "extras", []), shown]  # type: ignore[attr-defined]
 
 
+class _HtmlReportTitle:
+    """Names the reader and profile in the HTML report's title (registered only with pytest-html)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = f"mynacard test: {reader_option(self.config)} · {self.config.getoption('--profile')}"
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_header(cells: list[str]) -> None:
     cells.insert(2, "<th>Clause</th>")
@@ -382,15 +395,14 @@ def _guard_real_card(request: pytest.FixtureRequest, reader: Reader) -> Reader:
     config = request.config
     if request.node.get_closest_marker("destructive") is not None and _CONFIRMED not in config.stash:
         identity = card_identity(reader, reader.atr)
+        reader.reset()
         if config.getoption("--confirm-card") != identity.fingerprint:
-            pytest.exit(
-                f"destructive tests on the real card in {reader.name} need its identity confirmed:\n"
-                f"{identity.describe()}\nrun again with --confirm-card {identity.fingerprint} if this is "
-                "the card meant for it",
-                returncode=pytest.ExitCode.USAGE_ERROR,
+            pytest.skip(
+                f"destructive test refused on the real card in {reader.name}: its identity is not confirmed\n"
+                f"{identity.describe()}\nrun again with --confirm-card {identity.fingerprint} if this is the "
+                "card meant for it"
             )
         config.stash[_CONFIRMED] = identity.fingerprint
-        reader.reset()
     return ProcessedReader(reader, [CounterFloor()])
 
 
