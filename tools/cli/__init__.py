@@ -18,6 +18,7 @@ from mynacard.tools.cli import (
     demo,
     emulate,
     listing,
+    matrix,
     personalise,
     status,
     testing,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_parser(subparsers)
     capacity.add_parser(subparsers)
     burden.add_parser(subparsers)
+    matrix.add_parser(subparsers)
     trace.add_parser(subparsers)
     testing.add_parser(subparsers)
     apdu.add_parser(subparsers)
