@@ -19,7 +19,9 @@ from mynacard.tools.cli import (
     emulate,
     listing,
     matrix,
+    migrate,
     personalise,
+    shell,
     status,
     testing,
     trace,
@@ -45,10 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_parser(subparsers)
     burden.add_parser(subparsers)
     matrix.add_parser(subparsers)
+    migrate.add_parser(subparsers)
     trace.add_parser(subparsers)
     testing.add_parser(subparsers)
     apdu.add_parser(subparsers)
     status.add_parser(subparsers)
+    shell.add_parser(subparsers)
     return parser
 
 

@@ -42,20 +42,28 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     return parser
 
 
-def parse_command(text: str, number: int) -> bytes:
-    """One argument as APDU bytes; errors say what is wrong but never repeat the argument."""
+def parse_hex_apdu(text: str) -> bytes:
+    """Hex digits, bytes optionally apart by spaces or colons; ``ValueError`` says what is wrong but never
+    repeats the text, which may hold a PIN."""
     digits = "".join(c for c in text if c not in _SEPARATORS)
     if any(c not in string.hexdigits for c in digits):
-        raise CliError(f"APDU #{number}: not hex (digits 0-9 A-F, spaces or colons between bytes)")
+        raise ValueError("not hex (digits 0-9 A-F, spaces or colons between bytes)")
     if len(digits) % 2:
-        raise CliError(f"APDU #{number}: an odd number of hex digits ({len(digits)})")
+        raise ValueError(f"an odd number of hex digits ({len(digits)})")
     command = bytes.fromhex(digits)
     if len(command) < HEADER_LENGTH:
-        raise CliError(
-            f"APDU #{number}: a command APDU has at least {HEADER_LENGTH} bytes (CLA INS P1 P2), "
-            f"got {len(command)}"
+        raise ValueError(
+            f"a command APDU has at least {HEADER_LENGTH} bytes (CLA INS P1 P2), got {len(command)}"
         )
     return command
+
+
+def parse_command(text: str, number: int) -> bytes:
+    """One argument as APDU bytes; a usage error names the argument by its number only."""
+    try:
+        return parse_hex_apdu(text)
+    except ValueError as exc:
+        raise CliError(f"APDU #{number}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
