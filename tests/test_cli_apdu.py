@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from mynacard.apdu.readers.base import NoCardError
+from mynacard.apdu.readers.virtual import VirtualReader
+from mynacard.apdu.response import ResponseApdu
+from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.personas import load_persona
 from mynacard.tools.cli import main
+from mynacard.tools.harness.pcsc import PcscStack
 
 SELECT_JPKI = "00A4040C0AD392F000260100000001"
 SELECT_AUTH_PIN = "00A4020C020018"
@@ -146,3 +151,37 @@ def test_a_malformed_apdu_is_refused_unsent_and_unechoed(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"mynacard: APDU #2: {problem}\n"
+
+
+@pytest.mark.pcsc
+def test_the_same_lines_through_pcscd(pcsc_stack: PcscStack, capsys: pytest.CaptureFixture[str]) -> None:
+    pcsc_stack.insert(open_card("legacy-2016", "default", None))
+    reader = f"pcsc:{pcsc_stack.reader_name}"
+    code = main(["apdu", reader, SELECT_JPKI, SELECT_AUTH_PIN, _pin_verify(), "00A4020C02000A", "00B0000002"])
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"reader {pcsc_stack.reader_name}: ATR 3B E0 00 FF 81 31 FE 45 14",
+        "> 00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01",
+        "< 90 00: success",
+        "> 00 A4 02 0C 02 00 18",
+        "< 90 00: success",
+        "> 00 20 00 80 ** ** ** ** **",
+        "< 90 00: success",
+        "> 00 A4 02 0C 02 00 0A",
+        "< 90 00: success",
+        "> 00 B0 00 00 02",
+        "< 30 82  90 00: success",
+    ]
+
+
+def test_a_reader_failing_midway_is_one_line_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def pulled(self: VirtualReader, command: bytes) -> ResponseApdu:
+        raise NoCardError("the card was pulled")
+
+    monkeypatch.setattr(VirtualReader, "transmit", pulled)
+    assert main(["apdu", "virtual", "--quiet", SELECT_JPKI]) == 1
+    assert capsys.readouterr() == ("", "mynacard: mynacard Virtual Reader 0: the card was pulled\n")
+    assert main(["status", "virtual", "--quiet"]) == 1
+    assert capsys.readouterr() == ("", "mynacard: mynacard Virtual Reader 0: the card was pulled\n")

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mynacard.emulator.issuance.personalise import open_card
 from mynacard.tools.cli import main
+from mynacard.tools.harness.pcsc import PcscStack
 
 SELECT_JPKI = "00A4040C0AD392F000260100000001"
 SELECT_TEXT = "00A4040C0AD3921000310001010408"
@@ -126,3 +128,20 @@ def test_a_bad_reader_is_one_usage_line(capsys: pytest.CaptureFixture[str]) -> N
         "",
         "mynacard: reader 'card0': expected 'virtual' or 'pcsc:NAME'\n",
     )
+
+
+@pytest.mark.pcsc
+def test_the_same_table_through_pcscd(pcsc_stack: PcscStack, capsys: pytest.CaptureFixture[str]) -> None:
+    card = open_card("legacy-2016", "default", None)
+    pcsc_stack.insert(card)
+    reader = f"pcsc:{pcsc_stack.reader_name}"
+    assert main(["apdu", reader, "--quiet", SELECT_JPKI, "00A4020C020018", WRONG_AUTH_PIN]) == 0
+    capsys.readouterr()
+    expected = list(LEGACY_FRESH)
+    expected[0] = expected[0].replace("3 of 3 tries left", "2 of 3 tries left")
+    assert main(["status", reader]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"reader {pcsc_stack.reader_name}, profile legacy-2016",
+        LEGACY_HEADER[1],
+        *expected,
+    ]

@@ -15,7 +15,7 @@ import json
 import string
 from dataclasses import dataclass
 
-from mynacard.apdu.readers.base import Reader, ReaderError
+from mynacard.apdu.readers.base import Reader
 from mynacard.apdu.status import describe
 from mynacard.apdu.trace import HEADER_LENGTH, Exchange
 from mynacard.tools.cli.exits import CliError, Exit
@@ -91,11 +91,7 @@ class Answered:
 
 
 def send(reader: Reader, command: bytes) -> Answered:
-    """Transmit one command; a transport failure stops the command (exit 1)."""
-    try:
-        response = reader.transmit(command)
-    except ReaderError as exc:
-        raise CliError(f"{reader.name}: {exc}", Exit.FAILED) from None
+    response = reader.transmit(command)
     return Answered(Exchange.record(command, response.to_bytes()))
 
 

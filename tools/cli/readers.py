@@ -119,7 +119,8 @@ def log_exchange(exchange: Exchange) -> None:
 
 @contextlib.contextmanager
 def opened_reader(args: argparse.Namespace) -> Iterator[OpenReader]:
-    """The reader ``args.reader`` names, powered; closed on the way out."""
+    """The reader ``args.reader`` names, powered; closed on the way out. A reader that fails later (a card
+    pulled, pcscd gone) ends the command with one line and exit 1."""
     choice = parse_reader(args.reader)
     reader, profile = _virtual(args) if choice.pcsc_name is None else _pcsc(args, choice.pcsc_name)
     try:
@@ -128,7 +129,10 @@ def opened_reader(args: argparse.Namespace) -> Iterator[OpenReader]:
             atr = reader.power_on()
         except ReaderError as exc:
             raise CliError(f"{reader.name}: {exc}", Exit.NO_READER) from None
-        yield OpenReader(reader, atr, profile)
+        try:
+            yield OpenReader(reader, atr, profile)
+        except ReaderError as exc:
+            raise CliError(f"{reader.name}: {exc}", Exit.FAILED) from None
     finally:
         with contextlib.suppress(ReaderError):
             reader.close()
