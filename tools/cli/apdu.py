@@ -19,7 +19,7 @@ from mynacard.apdu.readers.base import Reader
 from mynacard.apdu.status import describe
 from mynacard.apdu.trace import HEADER_LENGTH, Exchange
 from mynacard.tools.cli.exits import CliError, Exit
-from mynacard.tools.cli.readers import add_reader_arguments, configure_logging, opened_reader
+from mynacard.tools.cli.readers import add_reader_arguments, opened_reader
 
 _SEPARATORS = " :\t"
 _ERROR_SW1 = range(0x64, 0x70)
@@ -96,7 +96,6 @@ def send(reader: Reader, command: bytes) -> Answered:
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_logging(args)
     commands = [parse_command(text, number) for number, text in enumerate(args.commands, start=1)]
     answers: list[Answered] = []
     with opened_reader(args) as opened:

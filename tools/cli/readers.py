@@ -35,24 +35,13 @@ LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "TRAFFIC")
 logger = logging.getLogger("mynacard.tools.cli")
 
 
-@dataclass(frozen=True, slots=True)
-class ReaderChoice:
-    """A parsed reader argument: ``pcsc_name`` is None for the virtual reader."""
-
-    text: str
-    pcsc_name: str | None
-
-    @property
-    def virtual(self) -> bool:
-        return self.pcsc_name is None
-
-
-def parse_reader(text: str) -> ReaderChoice:
-    """``virtual`` or ``pcsc:NAME`` (NAME exact or a unique prefix); anything else is a usage error."""
+def parse_reader(text: str) -> str | None:
+    """``virtual`` (None) or ``pcsc:NAME`` (NAME: exact, or a unique prefix); else a usage error."""
     if text == VIRTUAL:
-        return ReaderChoice(text, None)
-    if text.startswith(PCSC_PREFIX) and text.removeprefix(PCSC_PREFIX).strip():
-        return ReaderChoice(text, text.removeprefix(PCSC_PREFIX))
+        return None
+    name = text.removeprefix(PCSC_PREFIX)
+    if text.startswith(PCSC_PREFIX) and name.strip():
+        return name
     raise CliError(f"reader {text!r}: expected 'virtual' or 'pcsc:NAME'", Exit.USAGE)
 
 
@@ -90,7 +79,11 @@ def add_logging_arguments(parser: argparse.ArgumentParser) -> None:
         help="log to stderr from this level on; TRAFFIC logs every exchange, secrets masked "
         "(default: %(default)s)",
     )
-    quiet.add_argument("--quiet", action="store_true", help="print only the answers; log errors only")
+    quiet.add_argument(
+        "--quiet",
+        action="store_true",
+        help="leave out the banner lines (apdu: print only the answers); log errors only",
+    )
 
 
 class _StderrHandler(logging.Handler):
@@ -104,12 +97,19 @@ _HANDLER = _StderrHandler()
 _HANDLER.setFormatter(logging.Formatter("mynacard: %(levelname)s %(name)s: %(message)s"))
 
 
-def configure_logging(args: argparse.Namespace) -> None:
-    """One stderr handler for ``mynacard.*`` at the level asked (``--quiet``: errors only)."""
+@contextlib.contextmanager
+def logging_to_stderr(args: argparse.Namespace) -> Iterator[None]:
+    """``mynacard.*`` logs to stderr at the level asked (``--quiet``: errors only) while the command runs;
+    the logger is as it was afterwards (commands also run in process, from tests)."""
     root = logging.getLogger("mynacard")
-    if _HANDLER not in root.handlers:
-        root.addHandler(_HANDLER)
+    level = root.level
+    root.addHandler(_HANDLER)
     root.setLevel(logging.ERROR if args.quiet else logging.getLevelName(args.log_level))
+    try:
+        yield
+    finally:
+        root.removeHandler(_HANDLER)
+        root.setLevel(level)
 
 
 def log_exchange(exchange: Exchange) -> None:
@@ -119,23 +119,27 @@ def log_exchange(exchange: Exchange) -> None:
 
 @contextlib.contextmanager
 def opened_reader(args: argparse.Namespace) -> Iterator[OpenReader]:
-    """The reader ``args.reader`` names, powered; closed on the way out. A reader that fails later (a card
-    pulled, pcscd gone) ends the command with one line and exit 1."""
-    choice = parse_reader(args.reader)
-    reader, profile = _virtual(args) if choice.pcsc_name is None else _pcsc(args, choice.pcsc_name)
-    try:
-        reader.add_observer(log_exchange)
+    """The reader ``args.reader`` names, powered, with logging as asked; closed on the way out. A reader
+    that fails later (a card pulled, pcscd gone) ends the command with one line and exit 1."""
+    pcsc_name = parse_reader(args.reader)
+    with logging_to_stderr(args):
+        reader, profile = _virtual(args) if pcsc_name is None else _pcsc(args, pcsc_name)
         try:
-            atr = reader.power_on()
-        except ReaderError as exc:
-            raise CliError(f"{reader.name}: {exc}", Exit.NO_READER) from None
-        try:
-            yield OpenReader(reader, atr, profile)
+            yield _powered(reader, profile)
         except ReaderError as exc:
             raise CliError(f"{reader.name}: {exc}", Exit.FAILED) from None
-    finally:
-        with contextlib.suppress(ReaderError):
-            reader.close()
+        finally:
+            with contextlib.suppress(ReaderError):
+                reader.close()
+
+
+def _powered(reader: Reader, profile: Profile) -> OpenReader:
+    reader.add_observer(log_exchange)
+    try:
+        atr = reader.power_on()
+    except ReaderError as exc:
+        raise CliError(f"{reader.name}: {exc}", Exit.NO_READER) from None
+    return OpenReader(reader, atr, profile)
 
 
 def _virtual(args: argparse.Namespace) -> tuple[Reader, Profile]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mynacard.tools.cli.exits import CliError, Exit
-from mynacard.tools.cli.readers import add_reader_arguments, configure_logging, opened_reader
+from mynacard.tools.cli.readers import add_reader_arguments, opened_reader
 from mynacard.tools.cli.shell_commands import ShellSession
 
 _INSTALL_HINT = "mynacard shell needs prompt_toolkit on a terminal: pip install 'mynacard[shell]'"
@@ -79,7 +79,6 @@ def open_console(args: argparse.Namespace) -> Console:
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_logging(args)
     console = open_console(args)
     with opened_reader(args) as opened:
         session = ShellSession(opened.reader, opened.profile, opened.atr, console.read_secret)

@@ -22,7 +22,7 @@ from mynacard.apdu.readers.base import Reader
 from mynacard.apdu.status import SW, describe, tries_left
 from mynacard.profiles.schema import AppletSpec, CredentialSpec, Profile, resolve_sfi
 from mynacard.tools.cli.exits import Exit
-from mynacard.tools.cli.readers import add_reader_arguments, configure_logging, opened_reader
+from mynacard.tools.cli.readers import add_reader_arguments, opened_reader
 
 _BLOCKED = frozenset({SW.AUTHENTICATION_METHOD_BLOCKED, SW.REFERENCE_DATA_NOT_USABLE})
 
@@ -160,7 +160,6 @@ def table(statuses: list[CredentialStatus]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_logging(args)
     with opened_reader(args) as opened:
         statuses = read_counters(opened.reader, opened.profile)
         if args.json:
