@@ -53,6 +53,7 @@ MARKERS = (
     "opensc: needs OpenSC tools talking to the emulator through pcscd",
     "capability(name): the capability group a suite checks (see CAPABILITIES; --suite selects groups)",
     "clause(text): the spec clause a test checks, shown in reports",
+    "raw_transport: on PC/SC, the reader does not follow 61xx/6Cxx (the test checks them itself)",
 )
 
 CAPABILITIES = {
@@ -102,6 +103,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--assume-real-card",
         action="store_true",
         help="treat a vpcd reader as a real card (rehearse a bench run: counter floor, refusals, identity)",
+    )
+    group.addoption(
+        "--max-apdu-length",
+        type=int,
+        metavar="N",
+        help="the longest command or response APDU the reader carries, in bytes (extended lengths are tested "
+        "up to it); default: 65535 for virtual and vpcd readers (vpcd's frame), 261 (short APDUs) for others",
     )
     group.addoption(
         "--suite",
@@ -440,6 +448,22 @@ def shared_reader(reader_for: Callable[[Card], Reader], shared_card: Card) -> It
         )
 
 
+VPCD_FRAME = 65535
+"""vpcd frames are at most 65535 bytes (a response: 65533 data bytes and the SW; a command: 65528 bytes of
+data after a 7-byte extended header), reference/pcsc-platform.md §7."""
+SHORT_APDU = 261
+"""The longest short APDU: header, Lc, 255 data bytes, Le (a short response is 256 + 2)."""
+
+
+@pytest.fixture(scope="session")
+def max_apdu_length(pytestconfig: pytest.Config) -> int:
+    """``--max-apdu-length``, or what the reader is known to carry."""
+    given = pytestconfig.getoption("--max-apdu-length")
+    if given is not None:
+        return int(given)
+    return SHORT_APDU if is_real_card(pytestconfig) else VPCD_FRAME
+
+
 # -- PC/SC ------------------------------------------------------------------------------------------------
 
 
@@ -480,7 +504,9 @@ def pcsc_reader_for(request: pytest.FixtureRequest) -> Iterator[PcscReaderFactor
             stack: PcscStack = request.getfixturevalue("pcsc_stack")
             stack.insert(card)
             name = stack.reader_name
-        reader = PcscReader(name)
+        # a transport suite sees the card's own 61 xx / 6C xx; every other test gets them followed
+        raw = request.node.get_closest_marker("raw_transport") is not None
+        reader = PcscReader(name, host_processing=not raw)
         opened.append(reader)
         reader.power_on()
         return reader
