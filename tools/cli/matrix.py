@@ -111,13 +111,17 @@ def write_chart(measured: Matrix, directory: Path) -> list[Path]:
     grid = [[_colour_index(measured, s, p, causes) for p in measured.profiles] for _, s in rows]
     figure, axes = plt.subplots(figsize=CHART_SIZE_INCHES)
     axes.imshow(grid, cmap=ListedColormap(colours), vmin=0, vmax=len(colours) - 1, aspect="auto")
-    axes.set_xticks(range(len(measured.profiles)), measured.profiles, rotation=30, ha="right", fontsize=8)
+    axes.set_xticks(range(len(measured.profiles)), measured.profiles, rotation=40, ha="right", fontsize=8)
+    axes.set_xticks([x - 0.5 for x in range(1, len(measured.profiles))], minor=True)
+    axes.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
+    axes.grid(which="minor", color="white", linewidth=0.8)
+    axes.tick_params(which="minor", length=0)
     labels = [f"{client}  {sequence.removeprefix('test_')}" for client, sequence in rows]
     axes.set_yticks(range(len(rows)), labels, fontsize=6)
     handles = [Patch(color=c, label=t) for c, t in zip(colours, ["pass", "not run", *causes], strict=True)]
-    axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=7)
+    axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7)
     axes.set_title("today's client sequences × profiles (measured)")
-    figure.subplots_adjust(left=0.42, right=0.98, top=0.96, bottom=0.2)
+    figure.subplots_adjust(left=0.42, right=0.98, top=0.96, bottom=0.22)
     return charts.save(figure, directory, "matrix")
 
 
