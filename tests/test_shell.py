@@ -16,6 +16,8 @@ from mynacard.apdu.applets.jpki import AUTH_CERTIFICATE, JpkiSession
 from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.personas import load_persona
+from mynacard.tools.cli.shell_commands import history_text
+from mynacard.tools.cli.shell_view import hex_dump, tlv_view
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -198,3 +200,30 @@ def test_a_bad_reader_is_one_usage_line() -> None:
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "mynacard: reader 'pcsc': expected 'virtual' or 'pcsc:NAME'\n"
+
+
+def test_the_tlv_view_nests_names_text_and_padding() -> None:
+    record = bytes.fromhex("FF 40 0D DF 41 03 01 03 0E DF 42 04 30 30 31 39") + b"\xff" * 5
+    assert tlv_view(record) == [
+        "FF40 (13 bytes)",
+        "  DF41 (3 bytes): 01 03 0E",
+        '  DF42 (4 bytes): 30 30 31 39  "0019"',
+        "+ 5 padding bytes FF",
+    ]
+    assert tlv_view(bytes.fromhex("8F 8F 00")) == []
+    assert tlv_view(b"\xff" * 8) == []
+
+
+def test_the_hex_dump_shows_offsets_and_ascii() -> None:
+    assert hex_dump(b"JPKIAPICCTOKEN2 \x00\x01") == [
+        "0000  4A 50 4B 49 41 50 49 43 43 54 4F 4B 45 4E 32 20  JPKIAPICCTOKEN2 ",
+        "0010  00 01                                            ..",
+    ]
+
+
+def test_the_history_keeps_no_secret() -> None:
+    assert history_text("00 20 00 80 04 31 32 33 34") == "00 20 00 80 ** ** ** ** **"
+    assert history_text("00240100083132333435363738") == "00 24 01 00 ** ** ** ** ** ** ** ** **"
+    assert history_text("verify 0018 1234") == "verify 0018 **"
+    assert history_text("00 20 00 80") == "00 20 00 80"
+    assert history_text("select jpki") == "select jpki"

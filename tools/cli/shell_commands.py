@@ -207,6 +207,8 @@ class ShellSession:
         if not self._select_ef(fid):
             return
         data = self._read_current()
+        if not data:
+            return
         self.out(f"{fid:04X}: {len(data)} bytes")
         self._show_lines(hex_dump(data))
         self._show_lines(tlv_view(data))

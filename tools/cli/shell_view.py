@@ -1,12 +1,12 @@
 """How the shell shows an answer: the exchange as a trace shows it, a hex dump, and a BER-TLV view.
 
-The TLV view (``mynacard.apdu.tlv``) is shown only when the data is BER-TLV from its first byte, up to
-padding (a run of ``FF`` or ``00`` after the last object, as EFs larger than their content hold).
+The TLV view (``mynacard.apdu.tlv``) is shown only when the data is BER-TLV from its first byte to its
+end or to padding (a run of ``FF`` or ``00`` after an object, as EFs larger than their content hold).
 """
 
 from __future__ import annotations
 
-from mynacard.apdu.tlv import Tlv, TlvError, ber_decode_all
+from mynacard.apdu.tlv import Tlv, TlvError, ber_decode
 from mynacard.apdu.trace import Exchange
 
 ECHO_BYTES = 32
@@ -41,22 +41,19 @@ def hex_dump(data: bytes) -> list[str]:
 
 def decode_tlv(data: bytes) -> tuple[list[Tlv], int] | None:
     """The data objects and the number of padding bytes after them, or None when it is not BER-TLV."""
-    for end in _content_ends(data):
+    objects: list[Tlv] = []
+    position = 0
+    while position < len(data):
+        rest = data[position:]
+        if objects and rest[0] in _PADDING and rest.count(rest[0]) == len(rest):
+            return objects, len(rest)
         try:
-            return ber_decode_all(data[:end]), len(data) - end
+            tlv = ber_decode(data, position)
         except TlvError:
-            continue
-    return None
-
-
-def _content_ends(data: bytes) -> list[int]:
-    """Where the content may end: at the end, else before a trailing run of padding."""
-    ends = [len(data)]
-    if data and data[-1] in _PADDING:
-        stripped = len(data.rstrip(bytes((data[-1],))))
-        if stripped:
-            ends.append(stripped)
-    return ends
+            return None
+        objects.append(tlv)
+        position = tlv.end
+    return (objects, 0) if objects else None
 
 
 def tlv_view(data: bytes) -> list[str]:
