@@ -18,6 +18,7 @@ from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.personas import load_persona
 from mynacard.tools.cli.shell_commands import history_text
 from mynacard.tools.cli.shell_view import hex_dump, tlv_view
+from mynacard.tools.harness.pcsc import PcscStack
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -227,3 +228,28 @@ def test_the_history_keeps_no_secret() -> None:
     assert history_text("verify 0018 1234") == "verify 0018 **"
     assert history_text("00 20 00 80") == "00 20 00 80"
     assert history_text("select jpki") == "select jpki"
+
+
+@pytest.mark.pcsc
+def test_the_shell_on_a_pcsc_reader(pcsc_stack: PcscStack) -> None:
+    pcsc_stack.insert(open_card("legacy-2016", "default", None))
+    commands = ["select jpki", "verify 0018", PIN, "status", "quit"]
+    result = subprocess.run(
+        [str(MYNACARD), "shell", f"pcsc:{pcsc_stack.reader_name}"],
+        input="\n".join(commands) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{pcsc_stack.reader_name} (legacy-2016): ATR 3B E0 00 FF 81 31 FE 45 14"
+    assert lines[6:9] == [
+        "pin auth_pin for 0018 (not echoed): ",
+        "> 00 20 00 80 ** ** ** ** **",
+        "< 90 00: success",
+    ]
+    assert f"jpki    0018  auth_pin       3 of 3 tries left  {AUTH_PIN_LABEL}" in lines
+    for fragment in _pin_fragments(PIN):
+        assert fragment not in result.stdout
