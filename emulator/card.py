@@ -17,14 +17,15 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from mynacard.apdu.command import ApduFormatError, ClassByte, CommandApdu, SecureMessaging
-from mynacard.apdu.sm import PaceInfo, SecureMessagingError, SmSession
+from mynacard.apdu.sm import PaceInfo, ResidenceSm, SecureMessagingError, SmSession
+from mynacard.apdu.sm.residence import Random
 from mynacard.apdu.status import SW
 from mynacard.emulator.channel import Chain, Channel
 from mynacard.emulator.commands.table import OWN_CHAINING, Handler, InsTable, accepted_in_plain
 from mynacard.emulator.context import ResponseRemainder
 from mynacard.emulator.errors import CardError, StorageError
 from mynacard.emulator.filesystem import DataObject, FileSystem
-from mynacard.profiles.schema import BehaviourSpec
+from mynacard.profiles.schema import BehaviourSpec, ResidenceSpec
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,10 @@ class Card:
         self._powered = False
         self.pace_infos: Sequence[PaceInfo] = ()
         """The PACE protocols of EF.CardAccess; empty: protected commands answer ``68 82``."""
+        self.residence: ResidenceSpec | None = None
+        """A residence card's ``[residence]``: its own authentication and SM (residence-card.md §5)."""
+        self.residence_random: Random | None = None
+        """RND.ICC and K.ICC of the residence card; None: from the OS."""
 
     @property
     def filesystem(self) -> FileSystem:
@@ -123,7 +128,7 @@ class Card:
     def _process(self, raw: bytes) -> bytes:
         channel: Channel | None = None
         cmd: CommandApdu | None = None
-        session: SmSession | None = None
+        session: SmSession | ResidenceSm | None = None
         try:
             cmd = CommandApdu.from_bytes(raw)
             decoded = None if cmd.cla in (0x00, 0x80) else ClassByte(cmd.cla)  # the common case first
@@ -162,18 +167,19 @@ class Card:
 
     def _unwrap(
         self, channel: Channel, cmd: CommandApdu, decoded: ClassByte | None
-    ) -> tuple[CommandApdu, SmSession | None]:
+    ) -> tuple[CommandApdu, SmSession | ResidenceSm | None]:
         """The plain command and the session its answer is wrapped in (None: answer in plain).
 
         ``68 82`` on a card without SM; ``69 88`` when no session runs (no keys to check the objects
-        with); an SM error's word, in plain, after the session ended. A plain command ends any session.
+        with); an SM error's word, in plain, after the session ended. A plain command ends any session but
+        the residence card's, which takes plain commands between protected ones (residence-card.md §5.2).
         """
         if decoded is None or decoded.secure_messaging is SecureMessaging.NONE:
-            if channel.sm is not None:
+            if channel.sm is not None and not isinstance(channel.sm, ResidenceSm):
                 channel.end_secure_messaging()
             channel.security.secure_messaging = False
             return cmd, None
-        if not self.pace_infos:
+        if not self.pace_infos and self.residence is None:
             raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging is not supported")
         session = channel.sm
         if session is None:
@@ -217,7 +223,9 @@ class Card:
         extended = cmd.extended or len(data) > 255
         return CommandApdu(cmd.cla, cmd.ins, cmd.p1, cmd.p2, data, cmd.ne, extended=extended)
 
-    def _handler_for(self, channel: Channel, cmd: CommandApdu, session: SmSession | None) -> Handler:
+    def _handler_for(
+        self, channel: Channel, cmd: CommandApdu, session: SmSession | ResidenceSm | None
+    ) -> Handler:
         key = (bool(cmd.cla & 0x80), cmd.ins)
         handler = self.table.handler(channel.applet.id if channel.applet else None, key)
         if handler is not None:
@@ -238,7 +246,7 @@ class Card:
         cmd: CommandApdu | None,
         data: bytes,
         sw: int,
-        session: SmSession | None = None,
+        session: SmSession | ResidenceSm | None = None,
     ) -> bytes:
         """Every answer leaves here: data with ``90 00`` gets Ne applied; any other status word goes as is;
         under secure messaging the result is wrapped (``87 99 8E`` + the status word)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mynacard.apdu.sm import PaceChip, SmSession
+from mynacard.apdu.sm import PaceChip, ResidenceChip, ResidenceSm, SmSession
 from mynacard.emulator.credentials import Credential
 from mynacard.emulator.filesystem import Applet, AppletAlias, Node
 from mynacard.emulator.security import SecurityState
@@ -35,8 +35,11 @@ class Channel:
     """A PACE run between MSE:Set AT and its fourth GENERAL AUTHENTICATE."""
     pace_credential: Credential | None = None
     """The credential whose password the PACE run uses."""
-    sm: SmSession | None = None
-    """The secure-messaging session PACE established; every protected command is unwrapped with it."""
+    sm: SmSession | ResidenceSm | None = None
+    """The secure-messaging session PACE (or the residence card's MUTUAL AUTHENTICATE) established; every
+    protected command is unwrapped with it."""
+    residence_chip: ResidenceChip | None = None
+    """The residence card's authentication between GET CHALLENGE and MUTUAL AUTHENTICATE."""
 
     def end_secure_messaging(self) -> None:
         """ISO 7816-4 §10: an SM error or a plain command ends the session and clears the security state."""

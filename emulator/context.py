@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from mynacard.apdu.sm import PaceInfo
+from mynacard.apdu.sm.residence import Random
 from mynacard.emulator.channel import Channel
 from mynacard.emulator.filesystem import DataObject, FileSystem
-from mynacard.profiles.schema import BehaviourSpec
+from mynacard.profiles.schema import BehaviourSpec, ResidenceSpec
 
 
 class ResponseRemainder(bytes):
@@ -35,6 +36,16 @@ class CardContext(Protocol):
     @property
     def pace_infos(self) -> Sequence[PaceInfo]:
         """The PACE protocols EF.CardAccess offers (empty: the card has no PACE)."""
+        ...
+
+    @property
+    def residence(self) -> ResidenceSpec | None:
+        """The residence card's authentication and SM choices (None: not a residence card)."""
+        ...
+
+    @property
+    def residence_random(self) -> Random | None:
+        """Where the residence card draws RND.ICC and K.ICC (None: the OS; tests replay examples)."""
         ...
 
     def channel(self, number: int) -> Channel | None: ...

@@ -20,6 +20,7 @@ from mynacard.emulator.commands import (
     pace,
     reading,
     reset,
+    residence,
     selection,
     signing,
     verification,
@@ -61,6 +62,15 @@ PACE: dict[InsKey, Handler] = {
     (INTERINDUSTRY, 0x86): pace.general_authenticate,
 }
 """The commands of a card whose profile has ``[pace]``, in every applet and at MF level."""
+
+RESIDENCE: dict[InsKey, Handler] = {
+    (INTERINDUSTRY, 0xA4): residence.select,
+    (INTERINDUSTRY, 0xB0): residence.read_binary,
+    (INTERINDUSTRY, 0x20): residence.verify,
+    (INTERINDUSTRY, 0x84): residence.get_challenge,
+    (INTERINDUSTRY, 0x82): residence.mutual_authenticate,
+}
+"""The residence card's own command set (在留カード等, residence-card.md §7.1), replacing the ISO base's."""
 
 OWN_CHAINING: frozenset[InsKey] = frozenset({(INTERINDUSTRY, 0x86)})
 """Commands whose chained parts are steps, each answered (GENERAL AUTHENTICATE, BSI TR-03110-3), instead of
@@ -105,6 +115,7 @@ def build_ins_table(
     optional: Mapping[str, Iterable[str]] | None = None,
     *,
     pace_commands: bool = False,
+    residence_commands: bool = False,
 ) -> InsTable:
     """The table of a card with these behaviours and status-only commands; ``optional`` names, per applet
     id, the ``OPTIONAL`` commands it answers."""
@@ -113,6 +124,8 @@ def build_ins_table(
         base[(INTERINDUSTRY, 0x70)] = channels.manage_channel
     if pace_commands:
         base.update(PACE)
+    if residence_commands:
+        base.update(RESIDENCE)
     overrides: dict[str, dict[InsKey, Handler]] = {}
     for applet, names in (optional or {}).items():
         overrides[applet] = dict(OPTIONAL[name] for name in names)

@@ -26,6 +26,7 @@ from mynacard.emulator.issuance.personas import Persona, load_persona
 from mynacard.emulator.issuance.pki import KeyType, TestPki, generate_key
 from mynacard.emulator.issuance.profiles import load_profile, load_profile_with_text
 from mynacard.emulator.issuance.records.legacy import RecordOptions
+from mynacard.emulator.issuance.records.residence import ResidenceOptions
 from mynacard.emulator.security import CredentialRef
 from mynacard.emulator.store.documents import CardDocument
 from mynacard.emulator.store.loading import load_card
@@ -123,7 +124,12 @@ def personalise(
 def _record_options(profile: Profile) -> RecordOptions:
     """The profile's choices where sources conflict (``[personalisation]``)."""
     spec = profile.personalisation
-    return RecordOptions(token_label=spec.token_label, attributes_length_form=spec.attributes_length_form)
+    residence = None
+    if (rc := profile.residence) is not None:
+        residence = ResidenceOptions(rc.generation, rc.text_encoding, rc.other_length_form)
+    return RecordOptions(
+        token_label=spec.token_label, attributes_length_form=spec.attributes_length_form, residence=residence
+    )
 
 
 def _key_pem(key: PrivateKey) -> bytes:

@@ -31,6 +31,7 @@ __all__ = [
     "Era",
     "Persona",
     "PersonaError",
+    "ResidenceHolder",
     "Sex",
     "age_on",
     "birth_date_cert_form",
@@ -249,6 +250,48 @@ class PersonaError(ValueError):
     """A persona file is missing, unreadable or invalid; the message names file and field."""
 
 
+class ResidenceHolder(BaseModel):
+    """What a TEST holder's 在留カード / 特別永住者証明書 carries (residence-card.md §3.2, §3.3): the
+    persona's ``[residence]`` table. Codes are TEST values; the nationality is ICAO's fictitious test
+    state ``UTO``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+    kind: Literal["residence_card", "special_permanent_resident"] = Field(
+        description="在留カード (card type '1' / \"05\") or 特別永住者証明書 ('2' / \"06\")"
+    )
+    card_number: str = Field(
+        pattern=r"^[A-Z]{2}[0-9]{8}[A-Z]{2}$", description="在留カード等番号, the authentication's secret"
+    )
+    nationality: str = Field(default="UTO", pattern=r"^[A-Z]{3}$", description="国籍・地域 (alpha-3)")
+    card_expiry: date = Field(description="カードの有効期間満了日 (C5)")
+    status_of_residence: str = Field(
+        default="0000000000", pattern=r"^[0-9A-Z]{10}$", description="在留資格 code (C9), TEST"
+    )
+    period_of_stay: str = Field(
+        default="0000", pattern=r"^[0-9]{4}$", description="在留期間 (CE), 0000 = 無期限"
+    )
+    stay_expiry: date | None = Field(default=None, description="在留期間の満了日 (CD); None: indefinite")
+    permission_type: str = Field(default="00", pattern=r"^[0-9]{2}$", description="許可の種類 (CA)")
+    permission_date: date = Field(description="許可年月日 (CB)")
+    work_restriction: Literal["1", "2", "4", "9"] = Field(default="1", description="就労制限の有無 (CC)")
+    activity_permission: Literal["0", "1", "2"] = Field(default="0", description="資格外活動許可 (D5)")
+    activity_permission_expiry: date | None = Field(default=None, description="包括許可の期限 (D6)")
+    activity_permission_text: str = Field(default="", description="gen1 裏面資格外活動包括許可欄 (D5)")
+    individual_permission_text: str = Field(default="", description="gen1 裏面資格外活動個別許可欄 (D6)")
+    renewal_pending: bool = Field(
+        default=False, description="在留期間更新等許可申請 申請中 (gen1 D7, gen2 D8)"
+    )
+    commissioner_note: bool = Field(default=False, description="出入国在留管理庁長官記載 (D9)")
+    address_date: date = Field(description="住居地の届出日 (gen1 D2)")
+    municipality_code: str = Field(pattern=r"^[0-9]{6}$", description="市区町村コード with check digit (D3)")
+    has_photo: bool = Field(default=True, description="顔画像: none for holders under 16 (§3.3.5)")
+
+    @property
+    def special_permanent_resident(self) -> bool:
+        return self.kind == "special_permanent_resident"
+
+
 class Persona(BaseModel):
     """A fictitious TEST cardholder (テスト用の架空の券面事項) and the secrets of their card."""
 
@@ -292,6 +335,9 @@ class Persona(BaseModel):
     photo_seed: int = Field(ge=0, description="seed of the synthetic 顔写真")
     has_signature_certificate: bool | None = Field(
         default=None, description="署名用電子証明書 issued; None = from age at issuance (≥ 15)"
+    )
+    residence: ResidenceHolder | None = Field(
+        default=None, description="在留カード等: the residence card this holder has, if any"
     )
 
     @field_validator("label")
@@ -424,6 +470,11 @@ class Persona(BaseModel):
         if self.has_signature_certificate is not None:
             return self.has_signature_certificate
         return self.age_at_issuance >= SIGNATURE_CERTIFICATE_MIN_AGE
+
+    @property
+    def residence_card_number(self) -> str | None:
+        """在留カード等番号 (the residence card's credential), None without a residence card."""
+        return self.residence.card_number if self.residence is not None else None
 
     @property
     def verification_code_a(self) -> str:

@@ -76,9 +76,13 @@ def load_card(store: StateStore) -> Card:
     filesystem = FileSystem(applets, aliases=profile.behaviour.legacy_aliases)
     optional = {a.id: _optional_commands(a) for a in profile.applets}
     pace = profile.pace.infos() if profile.pace is not None else []
-    table = build_ins_table(profile.behaviour, status_commands, optional, pace_commands=bool(pace))
+    residence = profile.residence is not None
+    table = build_ins_table(
+        profile.behaviour, status_commands, optional, pace_commands=bool(pace), residence_commands=residence
+    )
     card = Card(profile.name, profile.atr.build(), filesystem, profile.behaviour, table, data_objects)
     card.pace_infos = tuple(pace)
+    card.residence = profile.residence
     return card
 
 

@@ -1,6 +1,7 @@
 """A profile's rule specs compiled into access rules (アクセス条件の組み立て).
 
-Credential ids name credentials (or terminal keys) of the same applet. Verify-once (本人確認の一回化) is
+Credential ids name credentials (or terminal keys) of the same applet, ``applet/credential`` one of
+another. Verify-once (本人確認の一回化) is
 data: a credential that ``satisfies`` another counts wherever the other is named, so ``"pin"`` compiles to
 ``pin OR sign_password`` when the signature password satisfies the PIN.
 """
@@ -43,7 +44,10 @@ def _compile(applet: AppletSpec, spec: RuleSpec) -> Rule:
 
 
 def _verified(applet: AppletSpec, credential: str) -> Rule:
-    """``credential`` verified, or any credential that satisfies it."""
+    """``credential`` verified, or any credential that satisfies it; ``applet/credential`` names one of
+    another applet (the residence card's MF card number, which its DFs require)."""
+    if "/" in credential:
+        return CredentialVerified(CredentialRef.parse(credential))
     also = [c.id for c in applet.credentials if credential in c.satisfies]
     rule = CredentialVerified(CredentialRef(applet.id, credential))
     if not also:

@@ -134,6 +134,7 @@ class _Corpus:
             self.terminal_keys(applet)
             self.aliases(applet)
         self.pace()
+        self.residence()
         self.chaining()
         self.data_objects()
         self.status_commands()
@@ -241,6 +242,8 @@ class _Corpus:
         )
 
     def credential(self, applet: AppletSpec, credential: CredentialSpec) -> None:
+        if self.profile.residence is not None:  # the card number is verified under SM only: residence()
+            return
         name = f"{applet.id}-{credential.id}"
         value = self.value(credential)
         sfi = resolve_sfi(credential.sfi, credential.fid)
@@ -414,6 +417,41 @@ class _Corpus:
                 self.add(f"pace-{applet.id}-{credential.id}", [select_aid(applet.aid), mse, step1, step2])
         protected = bytes.fromhex("97 01 00 8E 08") + bytes(8)
         self.add("sm-without-session", [apdu(0x0C, 0xB0, 0x00, 0x00, protected, ne=256)])
+
+    def residence(self) -> None:
+        """The residence card: GET CHALLENGE, a MUTUAL AUTHENTICATE that cannot verify (the challenge is
+        the card's own), protected commands without a session, and the ISO key commands it lacks."""
+        if self.profile.residence is None:
+            return
+        challenge = apdu(0x00, 0x84, 0x00, 0x00, ne=8)
+        self.add("residence-get-challenge", [challenge], OK)
+        authenticate = apdu(0x00, 0x82, 0x00, 0x00, bytes(40), ne=256)
+        self.add("residence-mutual-authenticate", [challenge, authenticate], int(SW.NO_RETRY_LIMIT))
+        self.add("residence-mutual-authenticate-short", [challenge, apdu(0x00, 0x82, 0x00, 0x00, bytes(32))])
+        self.add("residence-mutual-authenticate-alone", [authenticate])
+        verify_sm = apdu(0x08, 0x20, 0x00, 0x86, bytes.fromhex("86 11 01") + bytes(16))
+        self.add("residence-verify-without-session", [verify_sm], int(SW.SM_DATA_OBJECTS_INCORRECT))
+        read_sm = apdu(0x08, 0xB0, 0x81, 0x00, bytes.fromhex("96 02 00 00"), ne=65536)
+        self.add("residence-sm-read-without-session", [read_sm], int(SW.SM_DATA_OBJECTS_INCORRECT))
+        self.add("residence-plain-verify", [apdu(0x00, 0x20, 0x00, 0x86, b"AA12345678BB")])
+        self.add("residence-internal-authenticate", [apdu(0x00, 0x88, 0x00, 0x00, bytes(8), ne=256)])
+        self.add("residence-compute-signature", [apdu(0x80, 0x2A, 0x00, 0x80, bytes(32), ne=256)])
+        self.add("residence-change-reference-data", [apdu(0x00, 0x24, 0x01, 0x86, b"AA12345678BB")])
+        self.add("residence-change-key", [apdu(0x80, 0x32, 0x00, 0x86, b"AA12345678BB")])
+        mf = apdu(0x00, 0xA4, 0x00, 0x00, b"\x3f\x00")
+        self.add("residence-select-mf", [mf], OK)
+        for applet in self.profile.applets:
+            for spec in applet.files:
+                sfi = resolve_sfi(spec.sfi, spec.fid)
+                if spec.read == "always" or sfi is None:
+                    continue
+                read = apdu(0x00, 0xB0, 0x80 | sfi, 0x00, ne=65536)
+                enter = mf if applet.default else select_aid(applet.aid)
+                self.add(
+                    f"residence-{applet.id}-{spec.fid:04X}-unverified",
+                    [enter, read],
+                    int(SW.SECURITY_STATUS_NOT_SATISFIED),
+                )
 
     def chaining(self) -> None:
         aid = self.profile.applets[-1].aid

@@ -1,6 +1,6 @@
 """Content builders: the registry and the builders of each card family, registered on import."""
 
-from mynacard.emulator.issuance.builders import legacy, nextgen
+from mynacard.emulator.issuance.builders import legacy, nextgen, residence
 from mynacard.emulator.issuance.builders.registry import (
     BuildError,
     BuildInput,
@@ -21,4 +21,5 @@ __all__ = [
     "legacy",
     "nextgen",
     "register",
+    "residence",
 ]

@@ -46,6 +46,7 @@ from mynacard.emulator.issuance.records.common import (
     tlv,
     with_offset_table,
 )
+from mynacard.emulator.issuance.records.residence import ResidenceOptions
 
 __all__ = [
     "JpkiCertificates",
@@ -118,6 +119,8 @@ class RecordOptions:
     always ``FF 20 82 HH LL`` (what MNB's fixed offsets need)."""
     issued_at: datetime | None = None
     """notBefore of the JPKI certificates; None = the persona's issue date, 10:00 JST."""
+    residence: ResidenceOptions | None = None
+    """The residence card's choices (``[residence]``); None on other cards."""
     certificate_present: int = 0x8F
     """Byte of JPKI EF 0008 for a certificate the card holds (observed ``8F``)."""
     certificate_absent: int = 0x00
