@@ -386,3 +386,24 @@ def test_a_personalised_state_directory_reopens(tmp_path: Path) -> None:
     verify_signature(data, load_anchor("gen1").certificate)
     state = "".join(p.read_text(errors="replace") for p in (tmp_path / "card").rglob("*.json"))
     assert "AA12345678BB" not in state and b"AA12345678BB".hex() not in state.lower()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_demo_reads_a_residence_card(
+    profile: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``mynacard demo --profile residence-genN``: the whole card, the signature against the TEST anchor,
+    and the card number on no line (the VERIFY is masked, the authentication encrypted)."""
+    import argparse
+
+    from mynacard.tools.cli.demo import run
+
+    args = argparse.Namespace(
+        profile=profile, persona="residence-worker", state=tmp_path / "card", trace=None
+    )
+    assert run(args) == 0
+    out = capsys.readouterr().out
+    anchor = "CA" if profile == "residence-gen1" else "CA2"
+    assert f"verified against the TEST anchor CN=ZairyuCard-TEST {anchor},O=ZairyuCard-TEST,C=JP" in out
+    assert "> 08 20 00 86 ** ** **" in out
+    assert "AA12345678BB" not in out and b"AA12345678BB".hex(" ").upper() not in out

@@ -3,7 +3,9 @@
 The flow is what a terminal does for 利用者証明 (user authentication): select the JPKI-AP, read the
 user-authentication certificate, check the PIN counter, verify the PIN, sign, and check the signature
 with the certificate's public key. Every exchange is printed as a trace, with the PIN masked. On the next
-card the 券面等AP is then read through PACE and secure messaging, wire and plain side by side.
+card the 券面等AP is then read through PACE and secure messaging, wire and plain side by side. A residence
+card (``residence-gen1``, ``residence-gen2``) is read whole with its card number (在留カード等番号) and its
+signature checked against the TEST anchor ``ZairyuCard-TEST``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from mynacard.apdu.applets import nextgen
 from mynacard.apdu.applets.jpki import AUTH_CERTIFICATE, AUTH_KEY, AUTH_PIN, JpkiSession
 from mynacard.apdu.applets.nextgen import AuthSession
+from mynacard.apdu.applets.residence import ResidenceSession, verify_signature
 from mynacard.apdu.applets.text import TextSession
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.readers.processors import ProcessedReader, Processor, Transmit
@@ -35,6 +38,7 @@ from mynacard.apdu.tracefile import TraceWriter
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import DEFAULT_PERSONA, DEFAULT_PROFILE, open_card
 from mynacard.emulator.issuance.personas import Persona, load_persona
+from mynacard.emulator.issuance.residence_pki import load_anchor
 from mynacard.emulator.store.documents import CardDocument
 from mynacard.emulator.store.state import StateStore
 from mynacard.tools.cli.exits import CliError, Exit
@@ -89,7 +93,9 @@ def _demo(profile: str | None, persona_id: str | None, state: Path, trace: TextI
         reader.add_observer(TraceWriter(trace, reader.name))
     atr = reader.power_on()
     print(f"ATR {atr.hex(' ').upper()}\n")
-    if card_family(card) == "nextgen-2026":
+    if card.residence is not None:
+        _residence_flow(reader, persona)
+    elif card_family(card) == "nextgen-2026":
         _nextgen_flows(reader, persona)
         if card.pace_infos:
             reader.power_on()
@@ -174,6 +180,26 @@ def _face_via_pace(reader: VirtualReader, persona: Persona) -> None:
         outcome = f"{len(answer.data)} bytes read" if answer.sw == SW.OK else f"refused {answer.sw:04X}"
         print(f"# {label} ({fid:04X}) with 照合番号B: {outcome}")
     print("# 照合番号B opens the card face, not the My Number (that needs 照合番号A)\n")
+
+
+def _residence_flow(reader: VirtualReader, persona: Persona) -> None:
+    """在留カード等: the free MF files, card-number authentication (GET CHALLENGE, MUTUAL AUTHENTICATE,
+    VERIFY under the session key), DF1 under SM, DF2 and DF3 in plain, and the signature."""
+    if persona.residence_card_number is None:
+        raise CliError(f"TEST persona {persona.id!r} has no residence card ([residence])")
+    print("# 在留カード等: authentication with the card number printed on the card (masked here)")
+    data = ResidenceSession(reader, persona.residence_card_number).read_all()
+    print(
+        f"# card type {data.card_type!r} ({data.generation.name}): {data.generation.suite.name} SM, zero IV"
+    )
+    for name, content in data.files.items():
+        print(f"# {name}: {len(content)} bytes")
+    anchor = load_anchor(data.generation.name).certificate
+    certificate = verify_signature(data, anchor)
+    print(f"# card certificate {certificate.subject.rfc4514_string()}")
+    print(
+        f"# signature over the card face verified against the TEST anchor {anchor.subject.rfc4514_string()}\n"
+    )
 
 
 def _verify_p384(certificate: x509.Certificate, signature: bytes) -> None:
