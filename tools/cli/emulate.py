@@ -13,12 +13,18 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
+from mynacard.apdu.readers.base import SoftCard
 from mynacard.apdu.readers.vpcd import PORT_BASE, VpcdBridge, reader_name, serve_until_signalled
 from mynacard.apdu.trace import TRAFFIC
-from mynacard.tools.cli.exits import Exit
+from mynacard.apdu.tracefile import TraceWriter
+from mynacard.emulator.timing import with_timing
+from mynacard.tools.cli.exits import CliError, Exit
 from mynacard.tools.harness.pcsc import vpcd_slot_holders
+
+if TYPE_CHECKING:
+    from mynacard.emulator.card import Card
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -48,6 +54,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "-v", "--traffic", action="store_true", help="log every APDU exchange (PINs masked) to stderr"
+    )
+    parser.add_argument(
+        "--trace", type=Path, metavar="FILE", help="record every exchange, secrets masked (mynacard replay)"
+    )
+    parser.add_argument(
+        "--timing",
+        action="store_true",
+        help="answer as slowly as a real card: the profile's [timing] (bit rate, per-APDU and sign delays)",
     )
     parser.set_defaults(func=run)
     return parser
@@ -104,11 +118,40 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"mynacard emulate: cannot open the card in {args.state}: {exc}", file=sys.stderr)
         return Exit.USAGE
-    bridge = VpcdBridge(card, slot=args.slot, host=args.host, port_base=args.port_base)
+    bridge = VpcdBridge(_timed(card, args), slot=args.slot, host=args.host, port_base=args.port_base)
+    trace = _open_trace(args.trace, reader_name(args.slot))
+    if trace is not None:
+        bridge.add_observer(TraceWriter(trace, reader_name(args.slot)))
     print(
         f"card {args.state} ({card.atr.hex(' ').upper()}) on vpcd {args.host}:{port}; "
         f"PC/SC reader: {reader_name(args.slot)}",
         flush=True,
     )
-    serve_until_signalled([bridge])
+    try:
+        serve_until_signalled([bridge])
+    finally:
+        if trace is not None:
+            trace.close()
     return Exit.OK
+
+
+def _timed(card: Card, args: argparse.Namespace) -> SoftCard:
+    """The card, or the card answering at the pace of its profile's timing class (``--timing``)."""
+    from mynacard.emulator.store.state import StateStore
+    from mynacard.profiles.schema import parse_profile
+
+    store = StateStore(args.state)
+    text = store.read(StateStore.PROFILE).decode("utf-8")  # open_card checked it already
+    spec = parse_profile(text, store.where(StateStore.PROFILE)).timing
+    if args.timing and not spec.enabled:
+        spec = spec.model_copy(update={"enabled": True})
+    return with_timing(card, spec)
+
+
+def _open_trace(path: Path | None, reader: str) -> TextIO | None:
+    if path is None:
+        return None
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"--trace {path}: {exc.strerror or exc}") from exc

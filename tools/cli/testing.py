@@ -71,6 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--allow-destructive", action="store_true", help="see the plugin: real cards only")
     parser.add_argument("--confirm-card", metavar="FINGERPRINT", help="the real card's identity fingerprint")
     parser.add_argument("--assume-real-card", action="store_true", help="treat a vpcd reader as a real card")
+    parser.add_argument("--timing", action="store_true", help="emulated cards answer at real-card pace")
     parser.add_argument("--quiet", action="store_true", help="no progress, only the summary")
     parser.set_defaults(func=run)
 
@@ -240,7 +241,7 @@ def pytest_command(
         command += ["--html", str(html), "--self-contained-html"]
     if args.workers > 0:
         command += ["-n", str(args.workers)]
-    for flag in ("allow_destructive", "assume_real_card"):
+    for flag in ("allow_destructive", "assume_real_card", "timing"):
         if getattr(args, flag):
             command.append("--" + flag.replace("_", "-"))
     if args.confirm_card:

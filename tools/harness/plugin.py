@@ -36,6 +36,7 @@ from mynacard.emulator.issuance.pki import TestPki
 from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateStore
+from mynacard.emulator.timing import with_timing
 from mynacard.profiles.schema import Profile
 from mynacard.tools.harness.pcsc import PcscSetupError, PcscStack, vpcd_slot_of
 from mynacard.tools.harness.safety import CounterFloor, CounterFloorError, card_identity
@@ -110,6 +111,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="the longest command or response APDU the reader carries, in bytes (extended lengths are tested "
         "up to it); default: 65535 for virtual and vpcd readers (vpcd's frame), 261 (short APDUs) for others",
+    )
+    group.addoption(
+        "--timing",
+        action="store_true",
+        help="emulated cards answer at the pace of the profile's [timing] class (exercise time-outs)",
     )
     group.addoption(
         "--suite",
@@ -297,13 +303,15 @@ def reader_for(request: pytest.FixtureRequest) -> Iterator[Callable[[Card], Read
     option = reader_option(request.config)
     _refuse_destructive_on_real_cards(request, option)
     opened: list[Reader] = []
+    timing = _profile_under_test(request.config).timing if request.config.getoption("--timing") else None
 
     def connect(card: Card) -> Reader:
+        timed = with_timing(card, timing, force=True) if timing is not None else card
         if option == "virtual":
-            reader: Reader = VirtualReader(card)
+            reader: Reader = VirtualReader(timed)
             reader.power_on()
         else:
-            reader = request.getfixturevalue("pcsc_reader_for")(card)
+            reader = request.getfixturevalue("pcsc_reader_for")(timed)
             if is_real_card(request.config):
                 reader = _guard_real_card(request, reader)
         reader.add_observer(request.node.stash.setdefault(EXCHANGES, []).append)
