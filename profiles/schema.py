@@ -99,7 +99,8 @@ class RuleTable(_Model):
 
 
 RuleSpec = str | RuleTable
-"""``"always"``, ``"never"``, a credential id of the same applet, or a ``RuleTable``."""
+"""``"always"``, ``"never"``, a credential id of the same applet (or ``applet/credential`` of another, as
+the residence card's DFs name the MF's card number), or a ``RuleTable``."""
 
 RESERVED_RULE_WORDS = frozenset({"always", "never"})
 
@@ -203,7 +204,7 @@ class CredentialSpec(_Model):
     label: str
     kind: Literal["pin", "password", "verification_number", "puk"]
     format: FormatSpec
-    max_tries: int | None = Field(ge=1, le=15, description="None: no retry limit (63 00)")
+    max_tries: int | None = Field(default=None, ge=1, le=15, description="None: no retry limit (63 00)")
     value: ValueSpec
     initial_state: Literal["active", "blocked"] = "active"
     change: RuleSpec | None = Field(default=None, description="who may CHANGE REFERENCE DATA; None = itself")
@@ -324,7 +325,7 @@ class AppletSpec(_Model):
         if len(known) != len(self.credentials) + len(self.terminal_keys):
             raise ValueError("a credential or terminal key id is used twice")
         for what, rule in self._rules():
-            if missing := rule_credentials(rule) - known:
+            if missing := {c for c in rule_credentials(rule) if "/" not in c} - known:
                 raise ValueError(f"{what} names unknown credential(s) {sorted(missing)}")
         for c in self.credentials:
             if missing := (set(c.satisfies) | ({c.reset_by} if c.reset_by else set())) - credentials:
@@ -525,6 +526,41 @@ class PaceSpec(_Model):
         return [p.info() for p in self.protocols]
 
 
+class ResidenceSpec(_Model):
+    """The residence card (在留カード, residence-card.md §5): card-number authentication and its
+    encryption-only secure messaging. Values the spec leaves open are fields, marked ASSUMED in the
+    profiles; the defaults are the shipped profiles' choices."""
+
+    generation: Literal["gen1", "gen2"] = Field(
+        description="gen1: 3DES + retail MAC, card types '1'/'2'; gen2: AES-128 + AES-CMAC, '05'/'06'"
+    )
+    credential: str = Field(description="the card number's credential, 'applet/credential' (VERIFY)")
+    key_file: Fid = Field(description="the MF's internal EF that keeps Kenc = Kmac (never readable)")
+    verify_p2: Byte = Field(default=0x86, description="P2 of the card number's VERIFY (08 20 00 86)")
+    no_challenge_sw: StatusWord = Field(
+        default=0x6985, description="MUTUAL AUTHENTICATE without a GET CHALLENGE just before it"
+    )
+    plain_verify_sw: StatusWord = Field(default=0x6982, description="VERIFY of the card number in plain")
+    plain_read_sw: StatusWord = Field(
+        default=0x6982, description="a plain READ BINARY of an EF that is read under SM only (DF1)"
+    )
+    challenge_ends_session: bool = Field(
+        default=True, description="GET CHALLENGE ends a running session and its card-number verification"
+    )
+    failed_authentication_ends_session: bool = Field(
+        default=True, description="a failed MUTUAL AUTHENTICATE or VERIFY ends the session"
+    )
+    select_mf_ends_session: bool = Field(
+        default=False, description="SELECT of the MF (3F 00) ends the session and the verification"
+    )
+    text_encoding: Literal["utf-8", "cp932"] = Field(
+        default="utf-8", description="gen1 text (address, permissions): the spec's encoding is unconfirmed"
+    )
+    other_length_form: Literal["short", "two_bytes"] = Field(
+        default="two_bytes", description="gen2 DF2/EF03 DE: '82 00 C8' gives the stated 207 bytes"
+    )
+
+
 class Profile(_Model):
     profile: ProfileInfo
     atr: AtrSpec
@@ -533,6 +569,7 @@ class Profile(_Model):
     capacity: CapacitySpec = CapacitySpec()
     timing: TimingSpec = TimingSpec()
     pace: PaceSpec | None = None
+    residence: ResidenceSpec | None = None
     applets: list[AppletSpec]
     data_objects: list[DataObjectSpec] = []
     status_commands: list[StatusCommandSpec] = []
@@ -553,6 +590,24 @@ class Profile(_Model):
             if all(f.fid != FID_EF_CARD_ACCESS for f in default.files):
                 content = ContentSpec(hex=encode_card_access(self.pace.infos()))
                 default.files.append(FileSpec(fid=FID_EF_CARD_ACCESS, label="EF.CardAccess", content=content))
+        return self
+
+    @model_validator(mode="after")
+    def _cross_applet_rules(self) -> Self:
+        """Every ``applet/credential`` a rule (or ``[residence] credential``) names exists."""
+        known = {f"{a.id}/{c.id}" for a in self.applets for c in a.credentials}
+        named = {
+            (f"applet {a.id} {what}", c)
+            for a in self.applets
+            for what, r in a._rules()
+            for c in rule_credentials(r)
+            if "/" in c
+        }
+        if self.residence is not None:
+            named.add(("residence.credential", self.residence.credential))
+        for what, credential in sorted(named):
+            if credential not in known:
+                raise ValueError(f"{what} names unknown credential {credential!r}")
         return self
 
     @model_validator(mode="after")
