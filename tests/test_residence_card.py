@@ -407,3 +407,19 @@ def test_demo_reads_a_residence_card(
     assert f"verified against the TEST anchor CN=ZairyuCard-TEST {anchor},O=ZairyuCard-TEST,C=JP" in out
     assert "> 08 20 00 86 ** ** **" in out
     assert "AA12345678BB" not in out and b"AA12345678BB".hex(" ").upper() not in out
+
+
+@pytest.mark.pcsc
+@pytest.mark.parametrize("profile", PROFILES)
+def test_full_reading_sequence_through_pcscd_and_vpcd(request: pytest.FixtureRequest, profile: str) -> None:
+    """The same read through pyscard → pcscd → vpcd → the card: extended APDUs both ways (a 5525-byte SM
+    answer on gen 2), and the signature against the TEST anchor."""
+    from mynacard.apdu.readers.pcsc import PcscReader
+
+    stack = request.getfixturevalue("pcsc_stack")
+    stack.insert(open_card(profile, "residence-worker", None))
+    with PcscReader(stack.reader_name) as pcsc:
+        pcsc.power_on()
+        data = ResidenceSession(pcsc, "AA12345678BB").read_all()
+    assert len(data.files["name_and_face" if profile == "residence-gen2" else "front_image"]) in (5508, 7004)
+    verify_signature(data, load_anchor(PROFILES[profile].name).certificate)
