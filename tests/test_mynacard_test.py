@@ -256,3 +256,28 @@ def test_destructive_tests_on_a_real_card_are_refused_then_need_the_identity_the
         "> 00 20 00 98",
         "< 63 C2: verification failed or counter query, 2 tries left",
     ]
+
+
+def test_a_missing_reader_is_one_usage_error_for_plain_pytest_too(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs"]
+    command += ["mynacard.tools.harness.suites", "--reader", "pcsc:No Such Reader 00 00"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert run.stderr.startswith("ERROR: --reader pcsc:No Such Reader 00 00: ")
+    assert "Traceback" not in run.stdout + run.stderr and "passed" not in run.stdout
+
+
+@pytest.mark.pcsc
+def test_several_readers_run_side_by_side_with_a_report_each(tmp_path: Path) -> None:
+    if not shutil.which("pcscd"):
+        unavailable("pcscd is missing (tools/dev/pcsc-packages.sh)")
+    readers = ("--reader", "virtual", "--reader", VPCD_SLOT_1)
+    run = mynacard_test(tmp_path, *readers, "--suite", "transport", "--junit", "j.xml", "--json", "s.json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    virtual, pcsc = cases(tmp_path / "j-virtual.xml"), cases(tmp_path / "j-pcsc-virtual-pcd-00-01.xml")
+    assert set(virtual) == set(pcsc) and len(virtual) > 10
+    assert all(props["outcome"] == "passed" for props in [*virtual.values(), *pcsc.values()])
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert [r["reader"] for r in summary] == ["virtual", VPCD_SLOT_1]
+    assert "\nvirtual · legacy-2016\n" in run.stdout and f"\n{VPCD_SLOT_1} · legacy-2016\n" in run.stdout

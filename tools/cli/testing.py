@@ -32,7 +32,7 @@ from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.profiles.errors import ProfileError
 from mynacard.tools.cli.exits import CliError, Exit
 from mynacard.tools.harness.pcsc import vpcd_slot_of
-from mynacard.tools.harness.plugin import CAPABILITIES
+from mynacard.tools.harness.plugin import CAPABILITIES, missing_reader
 
 SUITES = "mynacard.tools.harness.suites"
 NOT_APPLICABLE = "not applicable"
@@ -168,15 +168,8 @@ def _pcsc_readers() -> list[str]:
 
 def _check_pcsc_reader(name: str) -> None:
     """A vpcd slot is served by the harness itself (it starts pcscd); any other reader must exist now."""
-    if vpcd_slot_of(name) is not None:
-        return
-    try:
-        present = _pcsc_readers()
-    except CliError as exc:
-        raise CliError(f"--reader pcsc:{name}: {exc}", exc.code) from exc
-    if not any(r == name or r.startswith(name) for r in present):
-        listed = ", ".join(present) or "none"
-        raise CliError(f"--reader pcsc:{name}: no such PC/SC reader (readers: {listed})", Exit.NO_READER)
+    if vpcd_slot_of(name) is None and (problem := missing_reader(name)):
+        raise CliError(f"--reader pcsc:{name}: {problem}", Exit.NO_READER)
 
 
 def _require_pytest_html() -> None:

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from mynacard.apdu.readers.base import Reader, SoftCard
+from mynacard.apdu.readers.base import Reader, ReaderError, SoftCard
 from mynacard.apdu.readers.processors import ProcessedReader
 from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.apdu.trace import Exchange
@@ -133,6 +133,29 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--reader {option!r}: expected 'virtual' or 'pcsc:NAME'")
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(_HtmlReportTitle(config), "mynacard-html-title")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A real reader that is not there is one usage error, not an error in every test."""
+    target = pcsc_target(session.config)
+    if target is None or vpcd_slot_of(target) is not None:
+        return
+    problem = missing_reader(target)
+    if problem:
+        raise pytest.UsageError(f"--reader pcsc:{target}: {problem}")
+
+
+def missing_reader(name: str) -> str | None:
+    """Why the PC/SC reader ``name`` (exact or unique prefix) cannot be used, or None when it is there."""
+    try:
+        from mynacard.apdu.readers.pcsc import list_readers, resolve_reader_name
+    except ImportError:
+        return "PC/SC readers need pyscard (pip install 'mynacard[pcsc]')"
+    try:
+        resolve_reader_name(name, list_readers())
+    except ReaderError as exc:
+        return str(exc)
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
