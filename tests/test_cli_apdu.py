@@ -185,3 +185,19 @@ def test_a_reader_failing_midway_is_one_line_exit_1(
     assert capsys.readouterr() == ("", "mynacard: mynacard Virtual Reader 0: the card was pulled\n")
     assert main(["status", "virtual", "--quiet"]) == 1
     assert capsys.readouterr() == ("", "mynacard: mynacard Virtual Reader 0: the card was pulled\n")
+
+
+def test_a_client_side_trace_is_masked_and_replays_on_the_card(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    state, trace = tmp_path / "card", tmp_path / "client.trace"
+    commands = [SELECT_JPKI, SELECT_AUTH_PIN, _pin_verify(), SELECT_AUTH_CERTIFICATE, "00B0000004"]
+    assert main(["apdu", "virtual", "--state", str(state), "--trace", str(trace), "--quiet", *commands]) == 0
+    text = trace.read_text()
+    assert text.splitlines()[:2] == ["# mynacard trace 1", "# reader: mynacard Virtual Reader 0"]
+    assert " > 00 20 00 80 ** ** ** ** **" in text
+    pin = load_persona("default").auth_pin.encode("ascii")
+    assert pin.hex(" ").upper() not in text  # the trace's own spelling of bytes (times hold digits)
+    capsys.readouterr()
+    assert main(["replay", str(trace), "--state", str(state)]) == 0
+    assert capsys.readouterr().out.endswith("5 exchanges replayed on legacy-2016: every answer identical\n")

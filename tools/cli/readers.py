@@ -22,6 +22,7 @@ from mynacard.apdu.readers.base import Reader, ReaderError
 from mynacard.apdu.readers.pcsc import PcscReader
 from mynacard.apdu.readers.virtual import VirtualReader
 from mynacard.apdu.trace import TRAFFIC, Exchange
+from mynacard.apdu.tracefile import TraceWriter
 from mynacard.emulator.issuance.personalise import DEFAULT_PERSONA, DEFAULT_PROFILE, open_card
 from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.emulator.store.state import StateStore
@@ -65,6 +66,9 @@ def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--persona", help=f"TEST persona of a new virtual card (default: {DEFAULT_PERSONA})")
     parser.add_argument(
         "--state", type=Path, help="virtual reader: the card's state directory (default: a card in memory)"
+    )
+    parser.add_argument(
+        "--trace", type=Path, metavar="FILE", help="record the session as a trace, secrets masked (replay)"
     )
     add_logging_arguments(parser)
 
@@ -124,13 +128,29 @@ def opened_reader(args: argparse.Namespace) -> Iterator[OpenReader]:
     pcsc_name = parse_reader(args.reader)
     with logging_to_stderr(args):
         reader, profile = _virtual(args) if pcsc_name is None else _pcsc(args, pcsc_name)
-        try:
-            yield _powered(reader, profile)
-        except ReaderError as exc:
-            raise CliError(f"{reader.name}: {exc}", Exit.FAILED) from None
-        finally:
-            with contextlib.suppress(ReaderError):
-                reader.close()
+        with _traced(reader, getattr(args, "trace", None)):
+            try:
+                yield _powered(reader, profile)
+            except ReaderError as exc:
+                raise CliError(f"{reader.name}: {exc}", Exit.FAILED) from None
+            finally:
+                with contextlib.suppress(ReaderError):
+                    reader.close()
+
+
+@contextlib.contextmanager
+def _traced(reader: Reader, path: Path | None) -> Iterator[None]:
+    """With ``--trace FILE``, every exchange of the session goes to FILE (``mynacard.apdu.tracefile``)."""
+    if path is None:
+        yield
+        return
+    try:
+        out = path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"--trace {path}: {exc.strerror or exc}", Exit.USAGE) from None
+    with out:
+        reader.add_observer(TraceWriter(out, reader.name))
+        yield
 
 
 def _powered(reader: Reader, profile: Profile) -> OpenReader:
