@@ -2,23 +2,31 @@
 
 Each default profile is measured once for the module (``compat.measure``: a pytest process per profile);
 every test below reads that one measurement. ``MYNACARD_REGENERATE=1`` rewrites ``golden/matrix.json``
-instead of comparing (then read the diff: it is the change in compatibility).
+instead of comparing (then read the diff: it is the change in compatibility). Two profiles are measured
+again through pcscd + vpcd (cheap: about 6 s each) and must give the same cells; the two HTML pages
+(matrix and migration) are opened in headless Chromium.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from mynacard.tools.cli import main
 from mynacard.tools.cli import matrix as matrix_cli
-from mynacard.tools.harness import compat
+from mynacard.tools.harness import compat, migration
 from mynacard.tools.harness.matrix import Matrix, default_profiles, measure_matrix
 from mynacard.tools.harness.matrix_html import page
+from mynacard.tools.harness.migration_html import page as migration_page
+from mynacard.tools.harness.plugin import unavailable
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "matrix.json"
 
@@ -160,3 +168,61 @@ def test_the_html_page_is_self_contained(measured: Matrix) -> None:
     assert "<script" not in html and "src=" not in html and "href=" not in html
     assert html.count('<td class="pass">') == sum(len(measured.passes_on(s)) for _, s in measured.rows())
     assert "<code>test_mnb_basic_info_fixed_offsets</code> on legacy-2016-long-length" in html
+
+
+PCSC_READER = "pcsc:Virtual PCD 00 00"
+PCSC_PROFILES = ["legacy-2016-long-length", "nextgen-2026-aliases"]
+
+
+def test_through_pcscd_and_vpcd_the_cells_are_the_same(measured: Matrix) -> None:
+    """Two profiles (one per family; about 6 s each) measured through pcscd + vpcd give the golden's cells."""
+    if importlib.util.find_spec("smartcard") is None:
+        unavailable("pyscard is not installed (the pcsc extra)")
+    through_pcsc = measure_matrix(PCSC_PROFILES, PCSC_READER)
+    if not through_pcsc.cells:
+        unavailable(f"every client sequence was skipped on {PCSC_READER} (no pcscd or vpcd)")
+    assert through_pcsc.cells == tuple(c for c in measured.cells if c.profile in PCSC_PROFILES)
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """Headless Chromium through selenium (the dev extra and Debian's chromium, chromium-driver)."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        unavailable("selenium is missing (pip install -e '.[dev]')")
+    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if browser is None or driver is None:
+        unavailable("chromium or chromedriver is missing (Debian packages chromium, chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1400"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    session = webdriver.Chrome(options=options, service=Service(driver))
+    yield session
+    session.quit()
+
+
+def test_both_html_pages_open_in_chromium(measured: Matrix, chromium: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    pages = {"matrix.html": page(measured), "migration.html": migration_page(migration.report(measured))}
+    for name, html in pages.items():
+        (tmp_path / name).write_text(html, encoding="utf-8")
+    chromium.get((tmp_path / "matrix.html").as_uri())
+    assert chromium.title == "mynacard: today's clients × profiles"
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "table tr")) == 1 + 45
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "td.fail")) == 45 * 8 - len(
+        [c for c in measured.cells if c.passed]
+    )
+    chromium.get((tmp_path / "migration.html").as_uri())
+    assert chromium.title == "mynacard: migration legacy-2016 → nextgen-2026"
+    assert "RSA → ECDSA" in chromium.find_element(By.TAG_NAME, "table").text
+    assert [e for e in chromium.get_log("browser") if e["level"] == "SEVERE"] == []
+    screenshot = tmp_path / "migration.png"
+    assert chromium.save_screenshot(str(screenshot))
+    with Image.open(screenshot) as image:
+        low, high = image.convert("L").getextrema()
+        assert image.width == 1280 and high - low > 100  # text on a background, not a blank page
