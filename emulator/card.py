@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
 from mynacard.apdu.command import ApduFormatError, ClassByte, CommandApdu, SecureMessaging
 from mynacard.apdu.sm import PaceInfo, ResidenceSm, SecureMessagingError, SmSession
 from mynacard.apdu.sm.residence import Random
@@ -58,6 +60,8 @@ class Card:
         """A residence card's ``[residence]``: its own authentication and SM (residence-card.md §5)."""
         self.residence_random: Random | None = None
         """RND.ICC and K.ICC of the residence card; None: from the OS."""
+        self.residence_delivery_key: RSAPrivateKey | None = None
+        """The specified residence card's RSA delivery key (SET SESSION KEY)."""
 
     @property
     def filesystem(self) -> FileSystem:

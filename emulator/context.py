@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
 from mynacard.apdu.sm import PaceInfo
 from mynacard.apdu.sm.residence import Random
 from mynacard.emulator.channel import Channel
@@ -46,6 +48,11 @@ class CardContext(Protocol):
     @property
     def residence_random(self) -> Random | None:
         """Where the residence card draws RND.ICC and K.ICC (None: the OS; tests replay examples)."""
+        ...
+
+    @property
+    def residence_delivery_key(self) -> RSAPrivateKey | None:
+        """The specified residence card's RSA delivery key (SET SESSION KEY); None elsewhere."""
         ...
 
     def channel(self, number: int) -> Channel | None: ...

@@ -534,8 +534,26 @@ class ResidenceSpec(_Model):
     generation: Literal["gen1", "gen2"] = Field(
         description="gen1: 3DES + retail MAC, card types '1'/'2'; gen2: AES-128 + AES-CMAC, '05'/'06'"
     )
+    access: Literal["mutual_authentication", "session_key_delivery"] = Field(
+        default="mutual_authentication",
+        description="GET CHALLENGE + MUTUAL AUTHENTICATE (standalone) or SET SESSION KEY (特定在留カード)",
+    )
+    applets: list[str] = Field(
+        default=[], description="the applets that answer the residence commands; empty: the whole card"
+    )
     credential: str = Field(description="the card number's credential, 'applet/credential' (VERIFY)")
-    key_file: Fid = Field(description="the MF's internal EF that keeps Kenc = Kmac (never readable)")
+    key_file: Fid | None = Field(
+        default=None, description="mutual_authentication: the MF's internal EF keeping Kenc = Kmac"
+    )
+    delivery_key: str | None = Field(
+        default=None, description="session_key_delivery: the TEST RSA delivery key's file in profiles/keys"
+    )
+    delivery_oaep_hash: Literal["sha1", "sha256"] = Field(
+        default="sha256", description="the hash of RSA-OAEP (and of its MGF1) that wraps the session key"
+    )
+    session_key_sw: StatusWord = Field(
+        default=0x6A80, description="SET SESSION KEY that does not unwrap to one AES-128 key"
+    )
     verify_p2: Byte = Field(default=0x86, description="P2 of the card number's VERIFY (08 20 00 86)")
     no_challenge_sw: StatusWord = Field(
         default=0x6985, description="MUTUAL AUTHENTICATE without a GET CHALLENGE just before it"
@@ -590,6 +608,20 @@ class Profile(_Model):
             if all(f.fid != FID_EF_CARD_ACCESS for f in default.files):
                 content = ContentSpec(hex=encode_card_access(self.pace.infos()))
                 default.files.append(FileSpec(fid=FID_EF_CARD_ACCESS, label="EF.CardAccess", content=content))
+        return self
+
+    @model_validator(mode="after")
+    def _residence(self) -> Self:
+        """The residence table names applets that exist and the key its access needs."""
+        spec = self.residence
+        if spec is None:
+            return self
+        if unknown := sorted(set(spec.applets) - {a.id for a in self.applets}):
+            raise ValueError(f"residence.applets: unknown applet(s) {unknown}")
+        if spec.access == "mutual_authentication" and spec.key_file is None:
+            raise ValueError("residence.key_file: mutual_authentication needs the card-number key file")
+        if spec.access == "session_key_delivery" and (spec.delivery_key is None or spec.generation != "gen2"):
+            raise ValueError("residence: session_key_delivery needs delivery_key and generation = gen2")
         return self
 
     @model_validator(mode="after")

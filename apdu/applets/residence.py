@@ -9,6 +9,7 @@ the signature over the signed data of §5.3 (gen 1 RSA-2048 / SHA-256, gen 2 ECD
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from mynacard.apdu.applets.session import CardStatusError, Session
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.readers.base import Reader
+from mynacard.apdu.response import ResponseApdu
+from mynacard.apdu.sm.errors import SmObjectsMissingError
 from mynacard.apdu.sm.residence import (
     GEN1,
     GEN2,
@@ -28,7 +31,9 @@ from mynacard.apdu.sm.residence import (
     ResidenceTerminal,
     verify_command,
 )
+from mynacard.apdu.sm.residence_delivery import delivered_keys, set_session_key_command
 from mynacard.apdu.sm.residence_sm import ResidenceSm
+from mynacard.apdu.sm.session import SmSession
 from mynacard.apdu.tlv import Tlv, ber_decode, ber_decode_all
 
 DF1_AID = bytes.fromhex("D3 92 F0 00 4F 02") + bytes(10)
@@ -151,6 +156,72 @@ class ResidenceSession(Session):
                 current = df
             try:
                 data.files[name] = self.read_sm(sfi) if protected else self.read_plain(sfi)
+            except CardStatusError as error:
+                if error.response.sw != 0x6A82:
+                    raise
+        return data
+
+
+ZAIRYU_AP_AID = bytes.fromhex("D3 92 F0 00 4F 01") + bytes(10)
+"""在留AP: the residence application on a 特定在留カード (a My Number card), holding DF1-DF3 (§3.4)."""
+
+
+class SpecifiedResidenceSession(Session):
+    """A reader reading the 在留AP of a 特定在留カード: SELECT 在留AP, the free common data and card type, SET
+    SESSION KEY (a fresh AES-128 key wrapped under the card's delivery key), then every command under the
+    ICAO SM of ``residence_delivery`` (VERIFY of the card number, SELECT and READ of DF1-DF3)."""
+
+    def __init__(
+        self,
+        reader: Reader,
+        card_number: str,
+        delivery_key: rsa.RSAPublicKey,
+        session_key: bytes | None = None,
+    ) -> None:
+        super().__init__(reader)
+        self._card_number = card_number
+        self._delivery_key = delivery_key
+        self._session_key = session_key
+        self.sm: SmSession | None = None
+
+    def protected(self, what: str, command: CommandApdu) -> bytes:
+        """``command`` wrapped, sent and its answer unwrapped; ``CardStatusError`` unless ``90 00``."""
+        if self.sm is None:
+            raise ValueError("SET SESSION KEY first")
+        response = self.reader.transmit(self.sm.wrap_command(command).to_bytes())
+        try:
+            plain = self.sm.unwrap_response(response)
+        except SmObjectsMissingError as error:  # the card ended SM: its word came in plain
+            raise CardStatusError(what, ResponseApdu(b"", error.card_sw or response.sw)) from None
+        if plain.sw != 0x9000:
+            raise CardStatusError(what, plain)
+        return plain.data
+
+    def deliver_session_key(self) -> SmSession:
+        """SET SESSION KEY ``80 AE 00 00``; the session both sides then share."""
+        key = self._session_key or secrets.token_bytes(16)
+        self.expect_ok("SET SESSION KEY", set_session_key_command(self._delivery_key, key).to_bytes())
+        self.sm = delivered_keys(key).session()
+        return self.sm
+
+    def read_all(self) -> ResidenceCardData:
+        """Every EF of the 在留AP (§6.3); those the card type lacks (``6A 82``) are left out."""
+        self.select_applet(ZAIRYU_AP_AID)
+        common = self.expect_ok("READ common", bytes.fromhex("00 B0 8B 00 00 00 00"))
+        card_type = ber_decode(self.expect_ok("READ card type", bytes.fromhex("00 B0 8A 00 00 00 00")))
+        self.deliver_session_key()
+        number = self._card_number.encode("ascii")
+        self.protected("VERIFY", CommandApdu(0x00, 0x20, 0x00, 0x86, number))
+        data = ResidenceCardData(GEN2, card_type.value.decode("ascii"), common)
+        current = b""
+        for df, sfi, _, name in FILES["gen2"]:
+            if df != current:
+                self.protected("SELECT", CommandApdu(0x00, 0xA4, 0x04, 0x0C, df))
+                current = df
+            try:
+                data.files[name] = self.protected(
+                    f"READ BINARY SFI {sfi:02X}", CommandApdu(0x00, 0xB0, 0x80 | sfi, 0x00, b"", 65536)
+                )
             except CardStatusError as error:
                 if error.response.sw != 0x6A82:
                     raise

@@ -17,6 +17,7 @@ from __future__ import annotations
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.sm import SecureMessagingError
 from mynacard.apdu.sm.residence import GENERATIONS, ResidenceChip, ResidenceStateError
+from mynacard.apdu.sm.residence_delivery import delivered_keys, unwrap_session_key
 from mynacard.apdu.status import SW
 from mynacard.emulator.channel import Channel
 from mynacard.emulator.commands import selection
@@ -49,9 +50,9 @@ def _end_session(channel: Channel) -> None:
 def _key(card: CardContext, spec: ResidenceSpec) -> bytes:
     """Kenc = Kmac, from the MF's internal key file."""
     mf = card.filesystem.default
-    node = mf.nodes.get(spec.key_file) if mf is not None else None
+    node = mf.nodes.get(spec.key_file) if mf is not None and spec.key_file is not None else None
     if not isinstance(node, TransparentEF):
-        raise CardError(SW.NO_PRECISE_DIAGNOSIS, f"no key file {spec.key_file:04X} in the MF")
+        raise CardError(SW.NO_PRECISE_DIAGNOSIS, "no card-number key file in the MF")
     return node.content
 
 
@@ -87,6 +88,24 @@ def mutual_authenticate(card: CardContext, channel: Channel, cmd: CommandApdu) -
     _end_session(channel)
     channel.sm = session
     return answer
+
+
+def set_session_key(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
+    """SET SESSION KEY ``80 AE 00 00`` (特定在留カード, 鍵配送): an AES-128 key wrapped with RSA-OAEP under
+    the card's delivery key; SM (AES-CBC, AES-CMAC, the SSC as message counter) starts under keys derived
+    from it (``residence_delivery``; layout, derivation and status words ASSUMED, residence-card.md §9.2)."""
+    spec = _spec(card)
+    require_p1p2(cmd, 0x00, 0x00)
+    key = card.residence_delivery_key
+    if key is None:
+        raise CardError(SW.INS_NOT_SUPPORTED, "no delivery key")
+    _end_session(channel)
+    try:
+        session_key = unwrap_session_key(key, cmd.data, spec.delivery_oaep_hash, sw=spec.session_key_sw)
+    except SecureMessagingError as error:
+        raise CardError(error.sw, str(error)) from None
+    channel.sm = delivered_keys(session_key).session()
+    return b""
 
 
 def _card_number(card: CardContext, spec: ResidenceSpec) -> Credential:

@@ -72,6 +72,13 @@ RESIDENCE: dict[InsKey, Handler] = {
 }
 """The residence card's own command set (在留カード等, residence-card.md §7.1), replacing the ISO base's."""
 
+SPECIFIED_RESIDENCE: dict[InsKey, Handler] = {
+    (INTERINDUSTRY, 0xB0): residence.read_binary,
+    (INTERINDUSTRY, 0x20): residence.verify,
+    (PROPRIETARY, 0xAE): residence.set_session_key,
+}
+"""The 在留AP's commands on a 特定在留カード (residence-card.md §9.2): overrides in its applets only."""
+
 OWN_CHAINING: frozenset[InsKey] = frozenset({(INTERINDUSTRY, 0x86)})
 """Commands whose chained parts are steps, each answered (GENERAL AUTHENTICATE, BSI TR-03110-3), instead of
 parts the card joins into one command."""
@@ -116,6 +123,7 @@ def build_ins_table(
     *,
     pace_commands: bool = False,
     residence_commands: bool = False,
+    residence_applets: Iterable[str] = (),
 ) -> InsTable:
     """The table of a card with these behaviours and status-only commands; ``optional`` names, per applet
     id, the ``OPTIONAL`` commands it answers."""
@@ -129,6 +137,8 @@ def build_ins_table(
     overrides: dict[str, dict[InsKey, Handler]] = {}
     for applet, names in (optional or {}).items():
         overrides[applet] = dict(OPTIONAL[name] for name in names)
+    for applet in residence_applets:
+        overrides.setdefault(applet, {}).update(SPECIFIED_RESIDENCE)
     for command in status_commands:
         key = (command.proprietary, command.ins)
         if key in ISO_BASE:

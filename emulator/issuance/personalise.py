@@ -126,7 +126,8 @@ def _record_options(profile: Profile) -> RecordOptions:
     spec = profile.personalisation
     residence = None
     if (rc := profile.residence) is not None:
-        residence = ResidenceOptions(rc.generation, rc.text_encoding, rc.other_length_form)
+        specified = rc.access == "session_key_delivery"
+        residence = ResidenceOptions(rc.generation, rc.text_encoding, rc.other_length_form, specified)
     return RecordOptions(
         token_label=spec.token_label, attributes_length_form=spec.attributes_length_form, residence=residence
     )

@@ -113,6 +113,16 @@ def load_anchor(generation: str) -> ResidenceAnchor:
     return ResidenceAnchor(generation, key, certificate)
 
 
+def load_delivery_key(name: str) -> rsa.RSAPrivateKey:
+    """The 特定在留カード's TEST RSA delivery key (RSA配送鍵) shipped in ``profiles/keys``; a reader needs its
+    public half to wrap the session key."""
+    data = resources.files("mynacard.profiles").joinpath("keys", name).read_bytes()
+    key = serialization.load_pem_private_key(data, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{name}: not an RSA private key")
+    return key
+
+
 def anchor_pem(anchor: ResidenceAnchor) -> tuple[bytes, bytes]:
     """The anchor as the shipped files hold it: the key (with its TEST note) and the certificate."""
     key = anchor.key.private_bytes(

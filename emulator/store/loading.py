@@ -7,6 +7,7 @@ keys and ``security.json`` the credentials' counters and digests.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import resources
 from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
@@ -76,14 +77,33 @@ def load_card(store: StateStore) -> Card:
     filesystem = FileSystem(applets, aliases=profile.behaviour.legacy_aliases)
     optional = {a.id: _optional_commands(a) for a in profile.applets}
     pace = profile.pace.infos() if profile.pace is not None else []
-    residence = profile.residence is not None
+    residence = profile.residence
+    specified = residence is not None and residence.access == "session_key_delivery"
     table = build_ins_table(
-        profile.behaviour, status_commands, optional, pace_commands=bool(pace), residence_commands=residence
+        profile.behaviour,
+        status_commands,
+        optional,
+        pace_commands=bool(pace),
+        residence_commands=residence is not None and not specified,
+        residence_applets=residence.applets if residence is not None and specified else (),
     )
     card = Card(profile.name, profile.atr.build(), filesystem, profile.behaviour, table, data_objects)
     card.pace_infos = tuple(pace)
-    card.residence = profile.residence
+    card.residence = residence
+    if residence is not None and residence.delivery_key is not None:
+        card.residence_delivery_key = _delivery_key(residence.delivery_key)
     return card
+
+
+def _delivery_key(name: str) -> rsa.RSAPrivateKey:
+    """The specified residence card's TEST delivery key, shipped in ``profiles/keys``."""
+    resource = resources.files("mynacard.profiles").joinpath("keys", name)
+    if not resource.is_file():
+        raise StateError(f"profiles/keys/{name}: no such delivery key")
+    key = serialization.load_pem_private_key(resource.read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise StateError(f"profiles/keys/{name}: not an RSA private key")
+    return key
 
 
 def _stored_profile(store: StateStore, card_doc: CardDocument) -> Profile:

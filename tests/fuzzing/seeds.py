@@ -242,8 +242,9 @@ class _Corpus:
         )
 
     def credential(self, applet: AppletSpec, credential: CredentialSpec) -> None:
-        if self.profile.residence is not None:  # the card number is verified under SM only: residence()
-            return
+        residence = self.profile.residence
+        if residence is not None and residence.credential == f"{applet.id}/{credential.id}":
+            return  # the card number is verified under SM only: residence()
         name = f"{applet.id}-{credential.id}"
         value = self.value(credential)
         sfi = resolve_sfi(credential.sfi, credential.fid)
@@ -421,7 +422,11 @@ class _Corpus:
     def residence(self) -> None:
         """The residence card: GET CHALLENGE, a MUTUAL AUTHENTICATE that cannot verify (the challenge is
         the card's own), protected commands without a session, and the ISO key commands it lacks."""
-        if self.profile.residence is None:
+        spec = self.profile.residence
+        if spec is None:
+            return
+        if spec.access == "session_key_delivery":
+            self.specified_residence(spec.applets)
             return
         challenge = apdu(0x00, 0x84, 0x00, 0x00, ne=8)
         self.add("residence-get-challenge", [challenge], OK)
@@ -451,6 +456,31 @@ class _Corpus:
                     f"residence-{applet.id}-{spec.fid:04X}-unverified",
                     [enter, read],
                     int(SW.SECURITY_STATUS_NOT_SATISFIED),
+                )
+
+    def specified_residence(self, applets: list[str]) -> None:
+        """The 在留AP of a 特定在留カード: SET SESSION KEY that cannot unwrap, protected commands without a
+        session, and reads before VERIFY."""
+        zairyu = [a for a in self.profile.applets if a.id in applets]
+        enter = select_aid(zairyu[0].aid)
+        garbage = apdu(0x80, 0xAE, 0x00, 0x00, bytes(256), extended=True)
+        self.add("zairyu-set-session-key-garbage", [enter, garbage], int(SW.WRONG_DATA))
+        self.add(
+            "zairyu-set-session-key-short",
+            [enter, apdu(0x80, 0xAE, 0x00, 0x00, bytes(16))],
+            int(SW.WRONG_DATA),
+        )
+        protected = bytes.fromhex("97 01 00 8E 08") + bytes(8)
+        self.add("zairyu-sm-without-session", [enter, apdu(0x0C, 0xB0, 0x81, 0x00, protected, ne=256)])
+        for applet in zairyu:
+            for spec in applet.files:
+                sfi = resolve_sfi(spec.sfi, spec.fid)
+                if spec.read == "always" or sfi is None:
+                    continue
+                read = apdu(0x00, 0xB0, 0x80 | sfi, 0x00, ne=65536)
+                expect = int(SW.SECURITY_STATUS_NOT_SATISFIED)
+                self.add(
+                    f"zairyu-{applet.id}-{spec.fid:04X}-unverified", [select_aid(applet.aid), read], expect
                 )
 
     def chaining(self) -> None:

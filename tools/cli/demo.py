@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from mynacard.apdu.applets import nextgen
 from mynacard.apdu.applets.jpki import AUTH_CERTIFICATE, AUTH_KEY, AUTH_PIN, JpkiSession
 from mynacard.apdu.applets.nextgen import AuthSession
-from mynacard.apdu.applets.residence import ResidenceSession, verify_signature
+from mynacard.apdu.applets.residence import ResidenceSession, SpecifiedResidenceSession, verify_signature
 from mynacard.apdu.applets.text import TextSession
 from mynacard.apdu.command import CommandApdu
 from mynacard.apdu.readers.processors import ProcessedReader, Processor, Transmit
@@ -38,7 +38,7 @@ from mynacard.apdu.tracefile import TraceWriter
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import DEFAULT_PERSONA, DEFAULT_PROFILE, open_card
 from mynacard.emulator.issuance.personas import Persona, load_persona
-from mynacard.emulator.issuance.residence_pki import load_anchor
+from mynacard.emulator.issuance.residence_pki import load_anchor, load_delivery_key
 from mynacard.emulator.store.documents import CardDocument
 from mynacard.emulator.store.state import StateStore
 from mynacard.tools.cli.exits import CliError, Exit
@@ -93,7 +93,10 @@ def _demo(profile: str | None, persona_id: str | None, state: Path, trace: TextI
         reader.add_observer(TraceWriter(trace, reader.name))
     atr = reader.power_on()
     print(f"ATR {atr.hex(' ').upper()}\n")
-    if card.residence is not None:
+    if card.residence is not None and card.residence.access == "session_key_delivery":
+        _legacy_flows(reader, persona)
+        _specified_residence_flow(reader, persona, card)
+    elif card.residence is not None:
         _residence_flow(reader, persona)
     elif card_family(card) == "nextgen-2026":
         _nextgen_flows(reader, persona)
@@ -200,6 +203,20 @@ def _residence_flow(reader: VirtualReader, persona: Persona) -> None:
     print(
         f"# signature over the card face verified against the TEST anchor {anchor.subject.rfc4514_string()}\n"
     )
+
+
+def _specified_residence_flow(reader: VirtualReader, persona: Persona, card: Card) -> None:
+    """特定在留カード: the 在留AP beside today's applets, by session-key delivery (SET SESSION KEY)."""
+    spec = card.residence
+    if persona.residence_card_number is None or spec is None or spec.delivery_key is None:
+        raise CliError(f"TEST persona {persona.id!r} has no residence card ([residence])")
+    delivery = load_delivery_key(spec.delivery_key).public_key()
+    print("# 在留AP: SET SESSION KEY (an AES-128 key under RSA-OAEP), then every command under SM")
+    data = SpecifiedResidenceSession(reader, persona.residence_card_number, delivery).read_all()
+    print(f"# card type {data.card_type!r}: {', '.join(f'{k} {len(v)} B' for k, v in data.files.items())}")
+    anchor = load_anchor("gen2").certificate
+    verify_signature(data, anchor)
+    print(f"# signature verified against the TEST anchor {anchor.subject.rfc4514_string()}\n")
 
 
 def _verify_p384(certificate: x509.Certificate, signature: bytes) -> None:

@@ -46,6 +46,8 @@ CARD_TYPES = {
     ("gen1", "special_permanent_resident"): "2",
     ("gen2", "residence_card"): "05",
     ("gen2", "special_permanent_resident"): "06",
+    ("specified", "residence_card"): "07",
+    ("specified", "special_permanent_resident"): "08",
 }
 """C1 カード種別 (§1)."""
 
@@ -61,6 +63,8 @@ class ResidenceOptions:
     generation: str
     text_encoding: str = "utf-8"
     other_length_form: str = "two_bytes"
+    specified: bool = False
+    """特定在留カード (the 在留AP on a My Number card): card types "07" / "08"."""
 
 
 def fixed(tag: int, value: bytes, size: int, *, two_byte_length: bool = False) -> bytes:
@@ -141,8 +145,9 @@ def address_image(persona: Persona) -> bytes:
 
 
 def card_type(persona: Persona, options: ResidenceOptions) -> bytes:
-    """MF/EF02: ``C1 01 31`` (gen 1) or ``C1 02 30 35`` (gen 2)."""
-    return ber_encode(0xC1, CARD_TYPES[(options.generation, holder(persona).kind)].encode("ascii"))
+    """MF/EF02: ``C1 01 31`` (gen 1), ``C1 02 30 35`` (gen 2), ``C1 02 30 37`` (specified)."""
+    family = "specified" if options.specified else options.generation
+    return ber_encode(0xC1, CARD_TYPES[(family, holder(persona).kind)].encode("ascii"))
 
 
 def key_file(persona: Persona) -> bytes:
