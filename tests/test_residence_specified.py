@@ -233,3 +233,19 @@ def test_demo_reads_todays_card_and_the_zairyu_ap(
     assert "# card type '07': card_number 14 B, printed_entries 73 B, name_and_face 5508 B" in out
     assert "verified against the TEST anchor CN=ZairyuCard-TEST CA2,O=ZairyuCard-TEST,C=JP" in out
     assert NUMBER not in out
+
+
+def test_the_zairyu_ap_on_the_next_card() -> None:
+    """specified-residence-nextgen: the same 在留AP on nextgen-2026, whose 認証AP keeps working beside it."""
+    from mynacard.apdu.applets import nextgen
+    from mynacard.apdu.applets.nextgen import AuthSession
+
+    persona = load_persona("residence-worker")
+    with VirtualReader(open_card("specified-residence-nextgen", "residence-worker", None)) as r:
+        data = SpecifiedResidenceSession(r, NUMBER, delivery_key()).read_all()
+        auth = AuthSession(r)
+        auth.select()
+        auth.verify(nextgen.SIGN_PASSWORD, persona.sign_password)
+        assert auth.tries_left(nextgen.PIN) == 3
+    assert data.card_type == "07"
+    verify_signature(data, load_anchor("gen2").certificate)

@@ -93,10 +93,8 @@ def _demo(profile: str | None, persona_id: str | None, state: Path, trace: TextI
         reader.add_observer(TraceWriter(trace, reader.name))
     atr = reader.power_on()
     print(f"ATR {atr.hex(' ').upper()}\n")
-    if card.residence is not None and card.residence.access == "session_key_delivery":
-        _legacy_flows(reader, persona)
-        _specified_residence_flow(reader, persona, card)
-    elif card.residence is not None:
+    residence = card.residence
+    if residence is not None and residence.access == "mutual_authentication":
         _residence_flow(reader, persona)
     elif card_family(card) == "nextgen-2026":
         _nextgen_flows(reader, persona)
@@ -105,6 +103,9 @@ def _demo(profile: str | None, persona_id: str | None, state: Path, trace: TextI
             _face_via_pace(reader, persona)
     else:
         _legacy_flows(reader, persona)
+    if residence is not None and residence.access == "session_key_delivery":
+        reader.power_on()
+        _specified_residence_flow(reader, persona, card)
     reader.close()
     return Exit.OK
 
@@ -229,8 +230,10 @@ def _verify_p384(certificate: x509.Certificate, signature: bytes) -> None:
 
 
 def card_family(card: Card) -> str:
-    """The profile family of an open card (today's card and its variants: legacy-2016)."""
-    return "nextgen-2026" if card.name.startswith("nextgen-2026") else "legacy-2016"
+    """The profile family of an open card (today's card and its variants: legacy-2016); a card with the
+    next card's 認証AP (the 特定在留カード on the next chip too) is nextgen-2026."""
+    next_card = card.name.startswith("nextgen-2026") or card.filesystem.find(nextgen.AUTH_AID) is not None
+    return "nextgen-2026" if next_card else "legacy-2016"
 
 
 def _read_basic_attributes(reader: VirtualReader, pin: str) -> None:
