@@ -3,7 +3,8 @@
 ``[profile] extends = "legacy-2016"`` (a shipped name, or a path relative to the variant's file) takes the
 base profile and merges the variant over it:
 
-* tables merge key by key, recursively; a value replaces the base's;
+* tables merge key by key, recursively; a value replaces the base's; a ``content`` table replaces the
+  base's whole, since its kinds (``source``, ``hex``, ``text``) exclude each other;
 * arrays of tables with an identity merge entry by entry: ``applets`` by ``id``; in an applet ``files`` by
   ``fid``, ``credentials``, ``keys`` and ``terminal_keys`` by ``id``, ``aliases`` by ``aid``; top-level
   ``data_objects`` by ``tag``. An entry with ``remove = true`` removes the base's entry; a new identity
@@ -32,6 +33,9 @@ IDENTITY: dict[tuple[str, ...], str] = {
     ("data_objects",): "tag",
 }
 """Where an array of tables merges entry by entry, and the field that identifies an entry."""
+
+WHOLE = ("content",)
+"""Tables a variant replaces whole instead of merging into."""
 
 MAX_DEPTH = 8
 
@@ -62,7 +66,7 @@ def resolve(data: dict[str, Any], where: str, load: Loader, depth: int = 0) -> d
 
 def merge(base: Any, override: Any, path: tuple[str, ...], where: str) -> Any:
     """``override`` merged over ``base`` under the rules of the module docstring."""
-    if isinstance(base, dict) and isinstance(override, dict):
+    if isinstance(base, dict) and isinstance(override, dict) and path[-1:] != WHOLE:
         out = dict(base)
         for key, value in override.items():
             out[key] = merge(base[key], value, (*path, key), where) if key in base else _strip(value)

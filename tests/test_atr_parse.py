@@ -24,6 +24,7 @@ def test_a_t0_only_atr_has_no_tck() -> None:
 
 
 SHIPPED = ["legacy-2016", "legacy-2016-atr-da", "legacy-2016-atr-c5", "legacy-2016-atr-f5", "nextgen-2026"]
+SHIPPED += ["legacy-2016-contactless"]
 
 
 @pytest.mark.parametrize("profile", SHIPPED)

@@ -77,6 +77,19 @@ def test_remove_drops_a_base_entry(tmp_path: Path, base: Path) -> None:
     assert app.files == []
 
 
+def test_a_content_table_is_replaced_whole_not_merged(tmp_path: Path, base: Path) -> None:
+    """``hex`` in the base and ``text`` in the variant would merge into a content of two kinds."""
+    variant = write(
+        tmp_path,
+        "variant.toml",
+        '[profile]\nname = "v"\ndescription = "d"\nextends = "mini.toml"\n\n'
+        '[[applets]]\nid = "app"\n\n[[applets.files]]\nfid = "0002"\ncontent = { text = "TEST" }\n',
+    )
+    app = next(a for a in load_profile(variant).applets if a.id == "app")
+    content = app.files[0].content
+    assert content is not None and (content.text, content.hex, content.source) == ("TEST", None, None)
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [

@@ -16,6 +16,8 @@ ATRS = {
     "legacy-2016-atr-da": "3B DA 13 FF 81 31 FB 46 80 12 39 2F 31 C1 73 C6 01 C0 3B",
     "legacy-2016-atr-c5": "3B C5 FF 81 31 FB 45 80 73 C6 01 00 00",
     "legacy-2016-atr-f5": "3B F5 91 00 FF 91 81 71 FE 40 00 42 00 01 00 D1 D6",
+    # current-card.md §1.1 (OpenSC PR #3744): contactless, built by the reader from ATQB (Type B)
+    "legacy-2016-contactless": "3B 88 80 01 00 00 05 E0 B3 81 A1 00 7F",
 }
 
 
@@ -42,6 +44,8 @@ def test_variant_overrides_only_what_it_declares(name: str) -> None:
     base, variant = _dump("legacy-2016"), _dump(name)
     changed = {key for key in base if base[key] != variant[key]}
     expected = {"atr"} if name in ATRS else {"personalisation"} if "length" in name else {"applets"}
+    if name == "legacy-2016-contactless":
+        expected = {"atr", "data_objects"}  # 5F51 stays the contact ATR
     assert changed == expected
 
 
@@ -53,6 +57,13 @@ def test_reselect_keeps_only_changes_select_clears_security() -> None:
         }
         if old.id in ("jpki", "text", "visual"):
             assert old.select_clears_security and not new.select_clears_security
+
+
+def test_the_contactless_card_still_names_its_contact_atr_in_5f51() -> None:
+    contactless, contact = load_profile("legacy-2016-contactless"), load_profile("legacy-2016")
+    objects = {o.tag: o for o in contactless.data_objects}
+    assert objects[b"\x5f\x51"].content.hex == contact.atr.build()[1:]
+    assert contactless.atr.build()[1:] != contact.atr.build()[1:]
 
 
 def test_ef_0002_both_forms() -> None:
