@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import sysconfig
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -161,6 +161,24 @@ def test_other_drivers_probes_all_get_error_status_words(opensc: OpenSC, traffic
         assert len(exchange.response) == 2 and sw1 in (0x67, 0x68, 0x69, 0x6A, 0x6B, 0x6D, 0x6E), (
             exchange.format()
         )
+
+
+@pytest.mark.parametrize("profile", ["legacy-2016-atr-da", "legacy-2016-atr-c5", "legacy-2016-atr-f5"])
+def test_opensc_finds_a_card_whose_atr_is_not_in_its_table_by_selecting_the_jpki_ap(
+    pcsc_stack: PcscStack,
+    make_card: Callable[..., SoftCard],
+    tmp_path: Path,
+    traffic: list[Exchange],
+    profile: str,
+) -> None:
+    """Issue 12 item 1: OpenSC's JPKI table names only 3B E0 00 FF 81 31 FE 45 14 (current-card §7.1); a
+    card of another chip maker's ATR is still detected, by the driver's SELECT of the JPKI-AP."""
+    pcsc_stack.insert(make_card(profile=profile))
+    conf = tmp_path / "opensc.conf"
+    conf.write_text(OPENSC_CONF)
+    assert OpenSC(pcsc_stack, conf).ok("opensc-tool", "-n").split() == ["jpki"]
+    answers = {e.command: e.response for e in traffic}
+    assert answers.get(SELECT_JPKI_AP) == bytes.fromhex("90 00")
 
 
 def test_pkcs15_tool_lists_the_four_certificates(opensc: OpenSC) -> None:
