@@ -579,6 +579,34 @@ class ResidenceSpec(_Model):
     )
 
 
+class SecurityDomainSpec(_Model):
+    """A GlobalPlatform security domain (セキュリティドメイン): the issuer's (ISD, no ``parent``) or a
+    supplementary one (SSD) under it, and the applets it holds (GP Card Specification 2.3 §7)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    applet: str | None = Field(
+        default=None,
+        description="the applet that answers for it (the ISD: the card manager); None: a new one",
+    )
+    aid: HexBytes | None = Field(default=None, description="an SSD's AID (an ISD has its applet's)")
+    parent: str | None = Field(default=None, description="the domain above; None: the ISD")
+    holds: list[str] = Field(default=[], description="the applets the domain holds (GET STATUS tag CC)")
+    privileges: HexBytes = Field(default=b"\x80\x00\x00", description="GET STATUS tag C5")
+    lifecycle: Byte = Field(default=0x0F, description="GET STATUS tag 9F 70: 0F PERSONALIZED / SECURED")
+
+
+class GlobalPlatformSpec(_Model):
+    """The card-manager layer as a reader sees it: SELECT of each domain and GET STATUS (``80 F2``) in the
+    ISD. Keys and the secure channel are not modelled: ``get_status = "secure_channel"`` answers ``69 82``,
+    as a card does to a reader without the issuer's keys; ``open`` lists the registry."""
+
+    domains: list[SecurityDomainSpec] = Field(min_length=1)
+    get_status: Literal["secure_channel", "open"] = "secure_channel"
+    application_lifecycle: Byte = Field(default=0x07, description="9F 70 of an application: 07 SELECTABLE")
+    application_privileges: HexBytes = Field(default=b"\x00\x00\x00", description="C5 of an application")
+
+
 class Profile(_Model):
     profile: ProfileInfo
     atr: AtrSpec
@@ -588,6 +616,7 @@ class Profile(_Model):
     timing: TimingSpec = TimingSpec()
     pace: PaceSpec | None = None
     residence: ResidenceSpec | None = None
+    global_platform: GlobalPlatformSpec | None = None
     applets: list[AppletSpec]
     data_objects: list[DataObjectSpec] = []
     status_commands: list[StatusCommandSpec] = []
@@ -622,6 +651,35 @@ class Profile(_Model):
             raise ValueError("residence.key_file: mutual_authentication needs the card-number key file")
         if spec.access == "session_key_delivery" and (spec.delivery_key is None or spec.generation != "gen2"):
             raise ValueError("residence: session_key_delivery needs delivery_key and generation = gen2")
+        return self
+
+    @model_validator(mode="after")
+    def _security_domains(self) -> Self:
+        """One ISD on an existing applet; SSDs under a known domain, each becoming an applet of its AID (a
+        domain is selectable); every held applet exists and is held once."""
+        gp = self.global_platform
+        if gp is None:
+            return self
+        ids = {d.id for d in gp.domains}
+        roots = [d for d in gp.domains if d.parent is None]
+        if len(roots) != 1 or roots[0].applet is None:
+            raise ValueError("global_platform: exactly one ISD (no parent), answered by an applet")
+        for domain in gp.domains:
+            if domain.parent is not None and domain.parent not in ids:
+                raise ValueError(f"global_platform: domain {domain.id} has unknown parent {domain.parent!r}")
+            if domain.applet is None:
+                if domain.aid is None:
+                    raise ValueError(f"global_platform: domain {domain.id} needs an aid or an applet")
+                if all(a.id != domain.id for a in self.applets):
+                    free = any(a.free_area for a in self.applets if a.id in domain.holds)
+                    spec = AppletSpec(id=domain.id, label=domain.label, aid=domain.aid, free_area=free)
+                    self.applets.append(spec)
+        applets = {a.id for a in self.applets}
+        held = [a for d in gp.domains for a in d.holds]
+        if unknown := sorted(set(held) - applets):
+            raise ValueError(f"global_platform: unknown applet(s) held {unknown}")
+        if twice := sorted({a for a in held if held.count(a) > 1}):
+            raise ValueError(f"global_platform: applet(s) held by two domains {twice}")
         return self
 
     @model_validator(mode="after")

@@ -124,6 +124,7 @@ def build_ins_table(
     pace_commands: bool = False,
     residence_commands: bool = False,
     residence_applets: Iterable[str] = (),
+    applet_commands: Mapping[str, Mapping[InsKey, Handler]] | None = None,
 ) -> InsTable:
     """The table of a card with these behaviours and status-only commands; ``optional`` names, per applet
     id, the ``OPTIONAL`` commands it answers."""
@@ -139,6 +140,8 @@ def build_ins_table(
         overrides[applet] = dict(OPTIONAL[name] for name in names)
     for applet in residence_applets:
         overrides.setdefault(applet, {}).update(SPECIFIED_RESIDENCE)
+    for applet, commands in (applet_commands or {}).items():
+        overrides.setdefault(applet, {}).update(commands)
     for command in status_commands:
         key = (command.proprietary, command.ins)
         if key in ISO_BASE:

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from mynacard.apdu.sm import PasswordReference
 from mynacard.emulator.card import Card
 from mynacard.emulator.commands.fixed import StatusCommand
-from mynacard.emulator.commands.table import build_ins_table
+from mynacard.emulator.commands.security_domains import RegistryEntry, get_status_handler
+from mynacard.emulator.commands.table import Handler, InsKey, build_ins_table
 from mynacard.emulator.credentials import (
     Credential,
     CredentialFormat,
@@ -86,6 +87,7 @@ def load_card(store: StateStore) -> Card:
         pace_commands=bool(pace),
         residence_commands=residence is not None and not specified,
         residence_applets=residence.applets if residence is not None and specified else (),
+        applet_commands=_security_domain_commands(profile),
     )
     card = Card(profile.name, profile.atr.build(), filesystem, profile.behaviour, table, data_objects)
     card.pace_infos = tuple(pace)
@@ -93,6 +95,30 @@ def load_card(store: StateStore) -> Card:
     if residence is not None and residence.delivery_key is not None:
         card.residence_delivery_key = _delivery_key(residence.delivery_key)
     return card
+
+
+def _security_domain_commands(profile: Profile) -> dict[str, dict[InsKey, Handler]]:
+    """GET STATUS in the ISD's applet, over the registry ``[global_platform]`` describes."""
+    gp = profile.global_platform
+    if gp is None:
+        return {}
+    aids = {a.id: a.aid for a in profile.applets}
+    domain_aid = {d.id: aids[d.applet or d.id] for d in gp.domains}
+    isd = next(d for d in gp.domains if d.parent is None)
+    holder = {applet: d.id for d in gp.domains for applet in d.holds}
+    entries = [
+        RegistryEntry(domain_aid[isd.id], isd.lifecycle, isd.privileges, domain_aid[isd.id], is_isd=True)
+    ]
+    for d in gp.domains:
+        if d.parent is not None:
+            entries.append(RegistryEntry(domain_aid[d.id], d.lifecycle, d.privileges, domain_aid[d.parent]))
+    for a in profile.applets:
+        if a.id in holder:
+            domain = domain_aid[holder[a.id]]
+            entries.append(RegistryEntry(a.aid, gp.application_lifecycle, gp.application_privileges, domain))
+    handler = get_status_handler(entries, open_registry=gp.get_status == "open")
+    assert isd.applet is not None  # checked by the schema
+    return {isd.applet: {(True, 0xF2): handler}}
 
 
 def _delivery_key(name: str) -> rsa.RSAPrivateKey:

@@ -135,6 +135,7 @@ class _Corpus:
             self.aliases(applet)
         self.pace()
         self.residence()
+        self.security_domains()
         self.chaining()
         self.data_objects()
         self.status_commands()
@@ -457,6 +458,27 @@ class _Corpus:
                     [enter, read],
                     int(SW.SECURITY_STATUS_NOT_SATISFIED),
                 )
+
+    def security_domains(self) -> None:
+        """GET STATUS in the ISD: every subset, the next occurrence, bad criteria."""
+        gp = self.profile.global_platform
+        if gp is None:
+            return
+        isd = next(d for d in gp.domains if d.parent is None)
+        enter = select_aid(next(a.aid for a in self.profile.applets if a.id == isd.applet))
+        expect = OK if gp.get_status == "open" else int(SW.SECURITY_STATUS_NOT_SATISFIED)
+        self.add(
+            "gp-get-status-isd", [enter, apdu(0x80, 0xF2, 0x80, 0x02, bytes.fromhex("4F 00"), ne=256)], expect
+        )
+        for p1, p2 in ((0x40, 0x02), (0x40, 0x03), (0x20, 0x02), (0x10, 0x02), (0x40, 0x00)):
+            self.add(
+                f"gp-get-status-{p1:02X}-{p2:02X}",
+                [enter, apdu(0x80, 0xF2, p1, p2, bytes.fromhex("4F 00"), ne=256)],
+            )
+        self.add(
+            "gp-get-status-bad-criteria",
+            [enter, apdu(0x80, 0xF2, 0x40, 0x02, bytes.fromhex("4E 00"), ne=256)],
+        )
 
     def specified_residence(self, applets: list[str]) -> None:
         """The 在留AP of a 特定在留カード: SET SESSION KEY that cannot unwrap, protected commands without a
