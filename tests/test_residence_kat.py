@@ -8,6 +8,7 @@ encryption-only SM of §5.2 and the negative cases: every fault answers the spec
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -154,8 +155,6 @@ def test_session_key_and_verify_cryptogram(example: Example) -> None:
 
 def test_gen2_session_key_digest() -> None:
     """Appendix 2 gives the whole SHA-1 of (K.IFD ⊕ K.ICC) ‖ 00 00 00 01; KSenc is its first 16 bytes."""
-    import hashlib
-
     digest = hashlib.sha1(GEN2_EXAMPLE.k_xor + h("00 00 00 01")).digest()
     assert digest == h("C1 9C F1 3D 3D 7F BE E9 EA 29 3D 83 4C 88 95 2F AD 53 37 F2")
 

@@ -28,6 +28,7 @@ __all__ = [
     "FONT_ENV",
     "FontNotFoundError",
     "ImageSizes",
+    "cjk_font",
     "find_cjk_font",
     "render_address",
     "render_my_number",
@@ -106,6 +107,11 @@ def _fc_match(pattern: str) -> Path | None:
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(find_cjk_font()), size)
+
+
+def cjk_font(size: int) -> ImageFont.FreeTypeFont:
+    """The Japanese font at ``size`` pixels, for other card families' drawings (the residence card's)."""
+    return _font(size)
 
 
 def _png(image: Image.Image) -> bytes:

@@ -1,8 +1,8 @@
 """A profile's rule specs compiled into access rules (アクセス条件の組み立て).
 
 Credential ids name credentials (or terminal keys) of the same applet, ``applet/credential`` one of
-another. Verify-once (本人確認の一回化) is
-data: a credential that ``satisfies`` another counts wherever the other is named, so ``"pin"`` compiles to
+another (the residence card's DFs name the MF's card number). Verify-once (本人確認の一回化) is data: a
+credential that ``satisfies`` another counts wherever the other is named, so ``"pin"`` compiles to
 ``pin OR sign_password`` when the signature password satisfies the PIN.
 """
 

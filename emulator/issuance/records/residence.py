@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from mynacard.apdu.sm.residence import card_number_bytes, card_number_key
 from mynacard.apdu.tlv import ber_encode
-from mynacard.emulator.issuance.imaging import _font, render_photo
+from mynacard.emulator.issuance.imaging import cjk_font, render_photo
 from mynacard.emulator.issuance.personas import Persona, ResidenceHolder
 from mynacard.emulator.issuance.residence_pki import (
     ResidenceAnchor,
@@ -93,7 +93,7 @@ def holder(persona: Persona) -> ResidenceHolder:
 
 def _g4_tiff(lines: list[str], font_size: int, width: int) -> bytes:
     """Black text on white, 1 bit per pixel, saved as MMR (CCITT Group 4) TIFF."""
-    font = _font(font_size)
+    font = cjk_font(font_size)
     image = Image.new("1", (width, font_size * len(lines) + 8), 1)
     draw = ImageDraw.Draw(image)
     for row, line in enumerate(lines):
