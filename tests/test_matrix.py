@@ -106,15 +106,15 @@ def test_mnb_and_mbe_conflict_on_the_text_ap_outer_length(measured: Matrix) -> N
 
 def test_without_aliases_every_client_stops_at_its_first_select(measured: Matrix) -> None:
     cells = [measured.cell(sequence, "nextgen-2026") for _, sequence in measured.rows()]
-    assert len(cells) == 45
+    assert len(cells) == 47
     assert {(c.exchange, c.answer, c.cause) for c in cells if c is not None} == {
         (1, "6A 82: file or application not found", "AID moved")
     }
 
 
-def test_with_aliases_24_of_45_sequences_pass(measured: Matrix) -> None:
+def test_with_aliases_26_of_47_sequences_pass(measured: Matrix) -> None:
     passing = [s for _, s in measured.rows() if "nextgen-2026-aliases" in measured.passes_on(s)]
-    assert len(passing) == 24
+    assert len(passing) == 26
     causes = sorted(
         c.cause
         for _, s in measured.rows()
@@ -156,7 +156,7 @@ def test_the_cli_writes_csv_html_and_the_heat_map(
     assert "conflicts (no profile satisfies both rows):\n  none" in printed
     csv_lines = (out / "m.csv").read_text(encoding="utf-8").splitlines()
     assert csv_lines[0] == ",".join(matrix_cli.compat_matrix.CSV_FIELDS)
-    assert len(csv_lines) == 1 + 2 * 45
+    assert len(csv_lines) == 1 + 2 * 47
     with Image.open(out / "matrix.png") as image:
         assert image.format == "PNG"
         assert image.size == (1100, 1300)
@@ -214,8 +214,8 @@ def test_both_html_pages_open_in_chromium(measured: Matrix, chromium: Any, tmp_p
         (tmp_path / name).write_text(html, encoding="utf-8")
     chromium.get((tmp_path / "matrix.html").as_uri())
     assert chromium.title == "mynacard: today's clients × profiles"
-    assert len(chromium.find_elements(By.CSS_SELECTOR, "table tr")) == 1 + 45
-    assert len(chromium.find_elements(By.CSS_SELECTOR, "td.fail")) == 45 * len(measured.profiles) - len(
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "table tr")) == 1 + 47
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "td.fail")) == 47 * len(measured.profiles) - len(
         [c for c in measured.cells if c.passed]
     )
     chromium.get((tmp_path / "migration.html").as_uri())

@@ -59,8 +59,8 @@ def test_the_summary_per_client(entries: list[migration.Entry]) -> None:
     assert {row["client"]: tuple(row[k] for k in columns) for row in migration.summary(entries)} == {
         "MBE": (4, 4, 4, 0, 2),
         "MNB": (5, 4, 5, 0, 2),
-        "MYNA": (9, 9, 9, 0, 3),
-        "MYNA-GO": (7, 7, 7, 0, 3),
+        "MYNA": (10, 10, 10, 0, 4),
+        "MYNA-GO": (8, 8, 8, 0, 4),
         "OpenSC": (5, 5, 5, 0, 3),
         "PYJ": (4, 4, 4, 0, 3),
         "TRET": (3, 3, 3, 0, 1),
@@ -102,8 +102,10 @@ def test_with_aliases_what_works_and_why_the_rest_breaks(entries: list[migration
         ("MYNA", "attributes_read"),
         ("MYNA", "certificate_read"),
         ("MYNA", "my_number_read"),
+        ("MYNA", "pin_change"),
         ("MYNA-GO", "certificate_read"),
         ("MYNA-GO", "my_number_read"),
+        ("MYNA-GO", "pin_change"),
         ("MYNA-GO", "pin_status"),
         ("OpenSC", "card_detection"),
         ("OpenSC", "certificate_read"),
@@ -131,11 +133,18 @@ def test_mnb_reads_the_4_jouhou_today_only_on_the_long_form(entries: list[migrat
     assert mnb.targets[ALIASES_ON].breaks == ["content layout changed"]
 
 
-def test_no_golden_sequence_changes_a_pin(entries: list[migration.Entry]) -> None:
-    pin_change = [e for e in entries if e.function == "pin_change"]
-    assert [e.client for e in pin_change] == CLIENTS
-    assert {e.today_verdict.status for e in pin_change} == {"not exercised"}
-    assert "no client's golden sequence exercises: PIN change (not measured)" in migration.text(entries)
+def test_pin_change_is_measured_where_a_client_changes_a_pin(entries: list[migration.Entry]) -> None:
+    """MYNA and MYNA-GO change a PIN with 00 24 01 80 (current-card §4.5); through the aliases the next
+    card's PIN takes the same command, without them the AID has moved."""
+    changing = {e.client: e for e in entries if e.function == "pin_change" and e.today}
+    assert sorted(changing) == ["MYNA", "MYNA-GO"]
+    for e in changing.values():
+        assert e.today_verdict.status == "works"
+        assert (e.targets[ALIASES_ON].status, e.targets[ALIASES_OFF].status) == ("works", "breaks")
+        assert e.targets[ALIASES_OFF].breaks == ["AID moved"]
+    others = {e.client for e in entries if e.function == "pin_change" and not e.today}
+    assert others == set(CLIENTS) - {"MYNA", "MYNA-GO"}
+    assert "(not measured)" not in migration.text(entries)
 
 
 def test_the_verdicts_follow_the_measured_cells(measured: Matrix) -> None:

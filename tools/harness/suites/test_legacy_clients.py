@@ -312,6 +312,18 @@ def test_myna_pin_status_every_key_answers_63(reader: Reader) -> None:
     )
 
 
+@pytest.mark.destructive
+def test_myna_pin_change_of_the_auth_pin(reader: Reader) -> None:
+    """``myna pin change``: VERIFY the current PIN, then ``00 24 01 80 Lc <new>`` (§4.5; MYNA ``reader.rs``
+    lines 231–242); the new PIN verifies, the old one no longer does."""
+    ok(reader, SELECT_JPKI)
+    ok(reader, "00 A4 02 0C 02 00 18")
+    ok(reader, "00 20 00 80 04 31 32 33 34")
+    ok(reader, "00 24 01 80 04 35 36 37 38")  # "5678"
+    ok(reader, "00 20 00 80 04 35 36 37 38")
+    expect(reader, "00 20 00 80 04 31 32 33 34", 0x63C2, b"")
+
+
 def test_myna_unknown_number_is_common_ap_record_1(reader: Reader, template: Path) -> None:
     ok(reader, SELECT_COMMON)
     record = ok(reader, "00 B2 01 0C 00", stored_records(template, "common", 0x0001)[0])
@@ -403,6 +415,22 @@ def test_myna_go_text_basic_info_reads_256_bytes(reader: Reader) -> None:
     assert data is not None and len(data) == 256
     apinfo, key_id, *_ = ber_children(ber_at(data).value)
     assert (apinfo.tag, len(apinfo.value), key_id.tag, len(key_id.value)) == (0xDF41, 4, 0xDF42, 16)
+
+
+@pytest.mark.destructive
+def test_myna_go_change_of_the_text_ap_pin(reader: Reader) -> None:
+    """MYNA-GO's PIN change in the 券面事項入力補助AP: VERIFY ``0011``, then ``00 24 01 80 Lc <new>`` (§4.5;
+    MYNA-GO ``reader.go`` lines 183–195); the new PIN then opens the My Number."""
+    ok(reader, SELECT_TEXT)
+    ok(reader, "00 A4 02 0C 02 00 11")
+    ok(reader, "00 20 00 80 04 31 32 33 34")
+    ok(reader, "00 24 01 80 04 38 37 36 35")  # "8765"
+    ok(reader, SELECT_TEXT)  # a re-selection clears the PIN on legacy-2016
+    ok(reader, "00 A4 02 0C 02 00 11")
+    ok(reader, "00 20 00 80 04 38 37 36 35")
+    ok(reader, "00 A4 02 0C 02 00 01")
+    my_number = go_read_binary(reader, 17)
+    assert my_number is not None and ber_at(my_number).value == b"123456789018"
 
 
 def test_myna_go_lookup_pin(reader: Reader) -> None:
