@@ -12,8 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -183,27 +181,6 @@ def test_through_pcscd_and_vpcd_the_cells_are_the_same(measured: Matrix) -> None
     if not through_pcsc.cells:
         unavailable(f"every client sequence was skipped on {PCSC_READER} (no pcscd or vpcd)")
     assert through_pcsc.cells == tuple(c for c in measured.cells if c.profile in PCSC_PROFILES)
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    """Headless Chromium through selenium (the dev extra and Debian's chromium, chromium-driver)."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        unavailable("selenium is missing (pip install -e '.[dev]')")
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if browser is None or driver is None:
-        unavailable("chromium or chromedriver is missing (Debian packages chromium, chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1400"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    session = webdriver.Chrome(options=options, service=Service(driver))
-    yield session
-    session.quit()
 
 
 def test_both_html_pages_open_in_chromium(measured: Matrix, chromium: Any, tmp_path: Path) -> None:

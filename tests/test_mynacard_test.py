@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -146,26 +145,6 @@ def test_a_pcsc_reader_that_does_not_exist_exits_3(tmp_path: Path) -> None:
 
 
 # -- the HTML report in headless Chromium -----------------------------------------------------------------
-
-
-@pytest.fixture
-def chromium() -> Iterator[object]:
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        unavailable("selenium is missing (pip install -e '.[dev]')")
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if browser is None or driver is None:
-        unavailable("chromium or chromedriver is missing (Debian packages chromium, chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1400"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    session = webdriver.Chrome(options=options, service=Service(driver))
-    yield session
-    session.quit()
 
 
 def test_the_html_report_opens_in_chromium_without_console_errors_and_shows_a_masked_trace(
