@@ -183,7 +183,7 @@ class Card:
                 channel.end_secure_messaging()
             channel.security.secure_messaging = False
             return cmd, None
-        if not self.pace_infos and self.residence is None:
+        if not self.pace_infos and not self._residence_sm_in(channel):
             raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging is not supported")
         session = channel.sm
         if session is None:
@@ -195,6 +195,14 @@ class Card:
             raise CardError(exc.sw, str(exc)) from None
         channel.security.secure_messaging = True
         return plain, session
+
+    def _residence_sm_in(self, channel: Channel) -> bool:
+        """Whether the residence card's SM runs where the channel is: anywhere on a standalone residence
+        card, only in the 在留AP's applets on a 特定在留カード (today's applets keep answering ``68 82``)."""
+        spec = self.residence
+        if spec is None:
+            return False
+        return not spec.applets or (channel.applet is not None and channel.applet.id in spec.applets)
 
     def _chain(self, channel: Channel, cmd: CommandApdu, decoded: ClassByte | None) -> CommandApdu | None:
         """The whole command, or None for a part the card keeps (commands whose parts are steps, like

@@ -249,3 +249,13 @@ def test_the_zairyu_ap_on_the_next_card() -> None:
         assert auth.tries_left(nextgen.PIN) == 3
     assert data.card_type == "07"
     verify_signature(data, load_anchor("gen2").certificate)
+
+
+def test_secure_messaging_only_in_the_zairyu_ap(r: VirtualReader) -> None:
+    """Today's applets answer a protected command ``68 82`` as on legacy-2016; the 在留AP ``69 88`` (no
+    session yet)."""
+    protected = "0C B0 81 00 0D 97 01 00 8E 08 00 00 00 00 00 00 00 00 00"
+    assert tx(r, select_df_name(bytes.fromhex("D3 92 F0 00 26 01 00 00 00 01"))) == (b"", 0x9000)
+    assert tx(r, protected) == (b"", 0x6882)
+    assert tx(r, select_df_name(ZAIRYU_AP_AID)) == (b"", 0x9000)
+    assert tx(r, protected) == (b"", 0x6988)

@@ -136,9 +136,14 @@ def name_image(persona: Persona) -> bytes:
 
 
 def address_image(persona: Persona) -> bytes:
-    step = 24
-    lines = [persona.address[i : i + step] for i in range(0, len(persona.address), step)]
-    return _fit(_g4_tiff(lines, 16, 400), ADDRESS_IMAGE_MAX, "address image")
+    """gen2 住居地イメージ: 24 characters a line at 16 px, smaller (down to 8 px, 48 a line) when a long
+    address would not fit the field's 2,500 bytes, as a card prints a long address smaller."""
+    for size, step in ((16, 24), (12, 32), (10, 40), (8, 48)):
+        lines = [persona.address[i : i + step] for i in range(0, len(persona.address), step)]
+        image = _g4_tiff(lines, size, size * step + 8)
+        if len(image) <= ADDRESS_IMAGE_MAX:
+            return image
+    return _fit(image, ADDRESS_IMAGE_MAX, "address image")
 
 
 # -- common to both generations ----------------------------------------------------------------------------
