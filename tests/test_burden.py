@@ -3,16 +3,20 @@ and of the APDUs, measured on the cards (tools/harness/burden.py)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personalise import open_card
 from mynacard.emulator.issuance.personas import load_persona
+from mynacard.tools.cli import main
 from mynacard.tools.harness.burden import WORKFLOWS, Tally, Workflow, run_workflow, table, totals
+from mynacard.tools.harness.pcsc import PcscStack
 
 PERSONA = load_persona("default")
 
@@ -92,3 +96,37 @@ def test_mynacard_burden_prints_the_table_and_draws_the_chart(tmp_path: Path) ->
     with Image.open(tmp_path / "burden.png") as image:
         assert image.size == (1100, 450)
     assert (tmp_path / "burden.svg").read_text().startswith("<?xml")
+
+
+def test_the_html_page_has_every_row_and_the_chart_and_opens_in_chromium(
+    tmp_path: Path, chromium: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    page = tmp_path / "burden.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "mynacard", "burden", "--html", str(page)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    chromium.get(page.as_uri())
+    assert chromium.title.startswith("mynacard: the holder's burden per workflow")
+    rows = [r.text for r in chromium.find_elements(By.CSS_SELECTOR, "table tr")]
+    assert len(rows) == 1 + len(WORKFLOWS) * 2 + 2
+    assert any(row.startswith("e-tax legacy-2016 3 3 2 21 ") for row in rows)
+    assert "all workflows nextgen-2026 2 6 6" in " ".join(rows)
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "figure svg")) == 1
+    assert [e for e in chromium.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+@pytest.mark.pcsc
+def test_the_burden_through_pcscd_and_vpcd_is_the_virtual_one(
+    pcsc_stack: PcscStack, cards: dict[str, Card], capsys: pytest.CaptureFixture[str]
+) -> None:
+    pcsc_stack.insert(open_card("legacy-2016", "default", None))
+    command = ["burden", "--reader", f"pcsc:{pcsc_stack.reader_name}", "--profile", "legacy-2016", "--json"]
+    assert main(command) == 0
+    through_pcsc = json.loads(capsys.readouterr().out)
+    virtual = [
+        t.row() for w in WORKFLOWS for t in [run_workflow(cards["legacy-2016"], "legacy-2016", PERSONA, w)]
+    ]
+    assert through_pcsc == virtual

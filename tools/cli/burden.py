@@ -1,20 +1,34 @@
 """``mynacard burden``: what each workflow asks of the holder (PINs, card taps) on each profile, measured
-by running it on the card (``mynacard.tools.harness.burden``), as a table, JSON or a bar chart."""
+by running it on the card (``mynacard.tools.harness.burden``), as a table, JSON, an HTML page or a bar chart.
+
+On the virtual reader each ``--profile`` gets a fresh card of the TEST persona. ``--reader pcsc:NAME``
+measures the one card in that reader (``mynacard emulate`` of the persona, or a bench card): ``--profile``
+then says which card it is, and on a reader that is not a vpcd slot every VERIFY goes through the counter
+floor (``mynacard.tools.harness.safety``), since the persona's PINs are not a real holder's."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mynacard.apdu.readers.base import Reader, ReaderError
+from mynacard.apdu.readers.pcsc import PcscReader
+from mynacard.apdu.readers.processors import ProcessedReader
 from mynacard.emulator.issuance.personalise import open_card
-from mynacard.emulator.issuance.personas import load_persona
+from mynacard.emulator.issuance.personas import Persona, load_persona
+from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.tools.cli import charts
 from mynacard.tools.cli.demo import card_family
-from mynacard.tools.cli.exits import Exit
-from mynacard.tools.harness.burden import Tally, run_all, table
+from mynacard.tools.cli.exits import CliError, Exit
+from mynacard.tools.cli.readers import parse_reader
+from mynacard.tools.harness.burden import WORKFLOWS, Tally, run_all, run_on_reader, table
+from mynacard.tools.harness.burden_html import page
+from mynacard.tools.harness.pcsc import vpcd_slot_of
+from mynacard.tools.harness.safety import CounterFloor, CounterFloorError
 
 DEFAULT_PROFILES = ("legacy-2016", "nextgen-2026")
 CHART_SIZE_INCHES = (11.0, 4.5)
@@ -29,6 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--persona", default="default", help="the TEST persona whose secrets are entered")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
+        "--html", type=Path, metavar="FILE", help="write the table (and chart) as one HTML page"
+    )
+    parser.add_argument(
+        "--reader", default="virtual", metavar="R", help="'virtual' (default) or 'pcsc:NAME' (one --profile)"
+    )
+    parser.add_argument(
         "--chart", type=Path, metavar="DIR", help=f"write burden.png and burden.svg ({charts.REPORTS_EXTRA})"
     )
     parser.set_defaults(func=run)
@@ -36,15 +56,48 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     persona = load_persona(args.persona)
-    cards = [open_card(name, persona.id, None) for name in args.profile or DEFAULT_PROFILES]
-    tallies = run_all([(card, card_family(card)) for card in cards], persona)
+    profiles = args.profile or list(DEFAULT_PROFILES)
+    tallies = _measure(args.reader, profiles, persona)
     print(
         json.dumps([t.row() for t in tallies], ensure_ascii=False, indent=2) if args.json else table(tallies)
     )
     if args.chart is not None:
         for path in write_chart(tallies, args.chart):
             print(f"wrote {path}")
+    if args.html is not None:
+        args.html.write_text(page(tallies, _chart_svg(tallies)), encoding="utf-8")
+        print(f"wrote {args.html}")
     return Exit.OK
+
+
+def _measure(reader: str, profiles: list[str], persona: Persona) -> list[Tally]:
+    name = parse_reader(reader)
+    if name is None:
+        cards = [open_card(profile, persona.id, None) for profile in profiles]
+        return run_all([(card, card_family(card)) for card in cards], persona)
+    if len(profiles) != 1:
+        raise CliError("--reader pcsc:NAME measures the one card in it: give its --profile once")
+    family = load_profile(profiles[0]).profile.family
+    pcsc: Reader = PcscReader(name)
+    if vpcd_slot_of(name) is None:
+        pcsc = ProcessedReader(pcsc, [CounterFloor()])
+    try:
+        return [run_on_reader(pcsc, profiles[0], family, persona, w) for w in WORKFLOWS]
+    except (ReaderError, CounterFloorError) as exc:
+        raise CliError(f"{reader}: {exc}", Exit.FAILED) from None
+    finally:
+        pcsc.close()
+
+
+def _chart_svg(tallies: Sequence[Tally]) -> str | None:
+    """The chart as SVG text for the HTML page; None without matplotlib (the page then has the table)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        paths = write_chart(tallies, Path(folder))
+        return paths[1].read_text(encoding="utf-8")
 
 
 def write_chart(tallies: Sequence[Tally], directory: Path) -> list[Path]:

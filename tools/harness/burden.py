@@ -293,22 +293,30 @@ PASSWORD_FIRST = {"sign"}
 
 
 def run_workflow(card: Card, family: str, persona: Persona, workflow: Workflow) -> Tally:
-    """Run ``workflow`` on ``card`` (a fresh presentation per session) and count what it took."""
-    tally = Tally(workflow.id, card.name)
-    reader = VirtualReader(card)
+    """Run ``workflow`` on ``card`` in the virtual reader (a fresh presentation per session)."""
+    return run_on_reader(VirtualReader(card), card.name, family, persona, workflow)
+
+
+def run_on_reader(reader: Reader, profile: str, family: str, persona: Persona, workflow: Workflow) -> Tally:
+    """Run ``workflow`` on the card in ``reader`` (powered off and on between presentations) and count what
+    it took: the holder's secrets, entries and taps, and every APDU and byte on the wire."""
+    tally = Tally(workflow.id, profile)
 
     def count(exchange: Exchange) -> None:
         tally.apdus += 1
         tally.bytes_on_wire += len(exchange.command) + len(exchange.response)
 
     reader.add_observer(count)
-    for functions in workflow.sessions:
-        reader.power_on()
-        tally.sessions += 1
-        client = _Client(reader, persona, tally, family)
-        for function in sorted(functions, key=lambda f: f not in PASSWORD_FIRST):
-            PLANNERS[family](client, function)
-        reader.power_off()
+    try:
+        for functions in workflow.sessions:
+            reader.power_on()
+            tally.sessions += 1
+            client = _Client(reader, persona, tally, family)
+            for function in sorted(functions, key=lambda f: f not in PASSWORD_FIRST):
+                PLANNERS[family](client, function)
+            reader.power_off()
+    finally:
+        reader.remove_observer(count)  # the reader may serve the next workflow
     return tally
 
 
