@@ -130,3 +130,12 @@ def test_the_burden_through_pcscd_and_vpcd_is_the_virtual_one(
         t.row() for w in WORKFLOWS for t in [run_workflow(cards["legacy-2016"], "legacy-2016", PERSONA, w)]
     ]
     assert through_pcsc == virtual
+
+
+def test_the_timing_model_adds_each_apdu_s_overhead_and_each_signature(cards: dict[str, Card]) -> None:
+    """e-Tax on today's card: 21 APDUs at 5 ms, 1032 bytes at 10 bits / 106 kbit/s, two signatures made
+    (the two tried before the PIN answer 69 82 and cost no operation time): profiles/timing.py defaults."""
+    e_tax = next(w for w in WORKFLOWS if w.id == "e-tax")
+    tally = run_workflow(cards["legacy-2016"], "legacy-2016", PERSONA, e_tax)
+    assert (tally.apdus, tally.bytes_on_wire) == (21, 1032)
+    assert tally.row()["model_ms"] == round(21 * 5 + 1032 * 10 / 106_000 * 1000 + 2 * 60.7, 1)

@@ -10,9 +10,11 @@ password go first, which is what a client that knows verify-once does.
 
 Counted per workflow: the distinct secrets the holder must know (PINs and passwords, not the numbers
 printed on the card, which the terminal reads), PIN entries, card presentations, APDUs, bytes on the wire
-both ways, and the wire time at ISO/IEC 14443's base rate of 106 kbit/s (fc/128), a floor that leaves out
-frame overhead and the card's processing time. The workflows' sessions are ASSUMED from how the services
-work today (マイナポータル, e-Tax, コンビニ交付, マイナ保険証), each noted below.
+both ways, the wire time at ISO/IEC 14443's base rate of 106 kbit/s (fc/128), a floor that leaves out
+frame overhead and the card's processing time, and the card time of the timing model (the profile's
+``[timing]``: its bit rate, per-APDU overhead and operation times such as a signature's). The workflows'
+sessions are ASSUMED from how the services work today (マイナポータル, e-Tax, コンビニ交付, マイナ保険証),
+each noted below.
 """
 
 from __future__ import annotations
@@ -32,8 +34,12 @@ from mynacard.apdu.status import SW
 from mynacard.apdu.trace import Exchange
 from mynacard.emulator.card import Card
 from mynacard.emulator.issuance.personas import Persona
+from mynacard.emulator.timing import expected_seconds
+from mynacard.profiles.timing import TimingSpec
 from mynacard.tools.harness.suites.helpers import juki_signature
 
+DEFAULT_TIMING = TimingSpec()
+"""The references' timing class (profiles/timing.py): what ``model_ms`` assumes unless told otherwise."""
 WIRE_BITS_PER_SECOND = 106_000
 """ISO/IEC 14443-2's base bit rate (fc/128), the rate every contactless reader supports."""
 
@@ -90,6 +96,8 @@ class Tally:
     sessions: int = 0
     apdus: int = 0
     bytes_on_wire: int = 0
+    model_seconds: float = 0.0
+    """The timing model's time for every exchange (``mynacard.emulator.timing.expected_seconds``)."""
 
     @property
     def wire_ms(self) -> float:
@@ -106,6 +114,7 @@ class Tally:
             "apdus": self.apdus,
             "bytes": self.bytes_on_wire,
             "wire_ms": round(self.wire_ms, 1),
+            "model_ms": round(self.model_seconds * 1000, 1),
         }
 
 
@@ -292,19 +301,29 @@ PLANNERS: dict[str, Callable[[_Client, str], None]] = {"legacy-2016": _legacy, "
 PASSWORD_FIRST = {"sign"}
 
 
-def run_workflow(card: Card, family: str, persona: Persona, workflow: Workflow) -> Tally:
+def run_workflow(
+    card: Card, family: str, persona: Persona, workflow: Workflow, timing: TimingSpec = DEFAULT_TIMING
+) -> Tally:
     """Run ``workflow`` on ``card`` in the virtual reader (a fresh presentation per session)."""
-    return run_on_reader(VirtualReader(card), card.name, family, persona, workflow)
+    return run_on_reader(VirtualReader(card), card.name, family, persona, workflow, timing)
 
 
-def run_on_reader(reader: Reader, profile: str, family: str, persona: Persona, workflow: Workflow) -> Tally:
+def run_on_reader(
+    reader: Reader,
+    profile: str,
+    family: str,
+    persona: Persona,
+    workflow: Workflow,
+    timing: TimingSpec = DEFAULT_TIMING,
+) -> Tally:
     """Run ``workflow`` on the card in ``reader`` (powered off and on between presentations) and count what
-    it took: the holder's secrets, entries and taps, and every APDU and byte on the wire."""
+    it took: the holder's secrets, entries and taps, every APDU and byte, and the timing model's time."""
     tally = Tally(workflow.id, profile)
 
     def count(exchange: Exchange) -> None:
         tally.apdus += 1
         tally.bytes_on_wire += len(exchange.command) + len(exchange.response)
+        tally.model_seconds += expected_seconds(timing, exchange.command, exchange.response)
 
     reader.add_observer(count)
     try:
@@ -320,21 +339,23 @@ def run_on_reader(reader: Reader, profile: str, family: str, persona: Persona, w
     return tally
 
 
-def run_all(cards: Sequence[tuple[Card, str]], persona: Persona) -> list[Tally]:
+def run_all(
+    cards: Sequence[tuple[Card, str]], persona: Persona, timing: TimingSpec = DEFAULT_TIMING
+) -> list[Tally]:
     """Every workflow on every (card, family)."""
-    return [run_workflow(card, family, persona, w) for card, family in cards for w in WORKFLOWS]
+    return [run_workflow(card, family, persona, w, timing) for card, family in cards for w in WORKFLOWS]
 
 
 def table(tallies: Sequence[Tally]) -> str:
     """Legacy beside next-gen, one line per workflow and profile."""
     lines = [
         f"{'workflow':<18} {'profile':<14} {'secrets':>7} {'PIN entries':>11} {'taps':>4} {'APDUs':>5} "
-        f"{'bytes':>6} {'wire ms':>7}"
+        f"{'bytes':>6} {'wire ms':>7} {'model ms':>8}"
     ]
     for t in [*sorted(tallies, key=lambda t: (t.workflow, t.profile)), *totals(tallies)]:
         lines.append(
             f"{t.workflow:<18} {t.profile:<14} {len(t.secrets):>7} {t.pin_entries:>11} {t.sessions:>4} "
-            f"{t.apdus:>5} {t.bytes_on_wire:>6} {t.wire_ms:>7.1f}"
+            f"{t.apdus:>5} {t.bytes_on_wire:>6} {t.wire_ms:>7.1f} {t.model_seconds * 1000:>8.1f}"
         )
     return "\n".join(lines)
 
@@ -350,4 +371,5 @@ def totals(tallies: Sequence[Tally]) -> list[Tally]:
         total.sessions += t.sessions
         total.apdus += t.apdus
         total.bytes_on_wire += t.bytes_on_wire
+        total.model_seconds += t.model_seconds
     return list(out.values())

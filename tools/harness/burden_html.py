@@ -22,6 +22,7 @@ COLUMNS = (
     ("apdus", "APDUs"),
     ("bytes", "bytes"),
     ("wire_ms", "wire ms (106 kbit/s)"),
+    ("model_ms", "card ms (timing model)"),
 )
 
 
