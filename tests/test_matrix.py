@@ -169,7 +169,7 @@ def test_the_html_page_is_self_contained(measured: Matrix) -> None:
     assert "<code>test_mnb_basic_info_fixed_offsets</code> on legacy-2016-long-length" in html
 
 
-PCSC_READER = "pcsc:Virtual PCD 00 00"
+PCSC_READER = "pcsc:Virtual PCD 00 01"  # slot 0 may be held by this session's own PC/SC tests
 PCSC_PROFILES = ["legacy-2016-long-length", "nextgen-2026-aliases"]
 
 
