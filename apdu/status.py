@@ -14,6 +14,8 @@ class SW(IntEnum):
     OK = 0x9000
     END_OF_FILE = 0x6282
     NO_RETRY_LIMIT = 0x6300
+    MORE_DATA_AVAILABLE = 0x6310
+    """GlobalPlatform Card Specification, GET STATUS: more entries follow (P2 'next occurrence')."""
     MEMORY_FAILURE = 0x6581
     SESSION_KEY_NOT_SET = 0x66F1
     WRONG_LENGTH = 0x6700
@@ -59,6 +61,7 @@ _MESSAGES: dict[int, str] = {
     SW.OK: "success",
     SW.END_OF_FILE: "end of file reached before reading Ne bytes",
     SW.NO_RETRY_LIMIT: "verification failed (no retry limit)",
+    SW.MORE_DATA_AVAILABLE: "more data available (GET STATUS: ask for the next occurrence)",
     SW.MEMORY_FAILURE: "memory failure",
     SW.SESSION_KEY_NOT_SET: "no session key configured",
     SW.WRONG_LENGTH: "wrong length (Lc or Le)",

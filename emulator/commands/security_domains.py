@@ -26,7 +26,7 @@ P1_APPLICATIONS = 0x40
 P1_LOAD_FILES = (0x20, 0x10)
 P2_TLV = 0x02
 P2_NEXT = 0x01
-SW_MORE_ENTRIES = 0x6310
+SW_MORE_ENTRIES = SW.MORE_DATA_AVAILABLE
 """GP: more data available, fetched with GET STATUS P2 = 03 (next occurrence)."""
 
 
