@@ -273,10 +273,17 @@ def _end_of_day_jst(day: date) -> datetime:
 def _signed(
     builder: x509.CertificateBuilder, key: PrivateKey, profile: CertificateProfile
 ) -> x509.Certificate:
-    """Sign with ``profile``'s hash; an EC key signs with an RFC 6979 nonce (stable bytes)."""
+    """Sign with ``profile``'s hash."""
+    return sign_with(builder, key, profile.signature_hash.algorithm())
+
+
+def sign_with(
+    builder: x509.CertificateBuilder, key: PrivateKey, algorithm: hashes.SHA256 | hashes.SHA384
+) -> x509.Certificate:
+    """Sign ``builder``; an EC key signs with an RFC 6979 nonce, so TEST certificates keep their bytes."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return builder.sign(key, profile.signature_hash.algorithm(), ecdsa_deterministic=True)
-    return builder.sign(key, profile.signature_hash.algorithm())
+        return builder.sign(key, algorithm, ecdsa_deterministic=True)
+    return builder.sign(key, algorithm)
 
 
 def issue_root(
@@ -299,15 +306,16 @@ def issue_root(
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_key_usage(key_cert_sign=True), critical=True)
+        .add_extension(key_usage(key_cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
     return _signed(builder, key, profile)
 
 
-def _key_usage(
+def key_usage(
     *, digital_signature: bool = False, non_repudiation: bool = False, key_cert_sign: bool = False
 ) -> x509.KeyUsage:
+    """keyUsage with the bits asked for; a CA's ``key_cert_sign`` brings ``crl_sign``."""
     return x509.KeyUsage(
         digital_signature=digital_signature,
         content_commitment=non_repudiation,
@@ -429,7 +437,7 @@ def issue_sign_certificate(
         profile=profile,
     )
     builder = (
-        builder.add_extension(_key_usage(digital_signature=True, non_repudiation=True), critical=True)
+        builder.add_extension(key_usage(digital_signature=True, non_repudiation=True), critical=True)
         .add_extension(_policies(profile.sign_policy_oid, profile.cps_uri), critical=True)
         .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
     )
@@ -462,7 +470,7 @@ def issue_auth_certificate(
         serial=serial if serial is not None else _serial(persona, "auth"),
         profile=profile,
     )
-    builder = builder.add_extension(_key_usage(digital_signature=True), critical=True).add_extension(
+    builder = builder.add_extension(key_usage(digital_signature=True), critical=True).add_extension(
         _policies(profile.auth_policy_oid, profile.cps_uri), critical=True
     )
     return _signed(builder, root.key, profile)
@@ -498,7 +506,7 @@ def _issued_by(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(_key_usage(digital_signature=True), critical=True)
+        .add_extension(key_usage(digital_signature=True), critical=True)
     )
 
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.x509.oid import NameOID
 
-from mynacard.emulator.issuance.pki import PrivateKey
+from mynacard.emulator.issuance.pki import PrivateKey, key_usage, sign_with
 
 ORGANIZATION = "ZairyuCard-TEST"
 ANCHOR_NAMES = {"gen1": "ZairyuCard-TEST CA", "gen2": "ZairyuCard-TEST CA2"}
@@ -50,9 +50,7 @@ def _name(common_name: str) -> x509.Name:
 
 def _sign(builder: x509.CertificateBuilder, key: PrivateKey) -> x509.Certificate:
     """sha256WithRSAEncryption (gen 1) or ecdsa-with-SHA256 with an RFC 6979 nonce (gen 2)."""
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return builder.sign(key, hashes.SHA256(), ecdsa_deterministic=True)
-    return builder.sign(key, hashes.SHA256())
+    return sign_with(builder, key, hashes.SHA256())
 
 
 def new_anchor_key(generation: str) -> PrivateKey:
@@ -74,24 +72,10 @@ def issue_anchor(generation: str, key: PrivateKey) -> x509.Certificate:
         .not_valid_before(datetime(2024, 1, 1, tzinfo=UTC))
         .not_valid_after(datetime(2044, 1, 1, tzinfo=UTC))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(ca=True), critical=True)
+        .add_extension(key_usage(key_cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
     return _sign(builder, key)
-
-
-def _key_usage(*, ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not ca,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=ca,
-        crl_sign=ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
 
 
 def anchor_files(generation: str) -> tuple[str, str]:
@@ -145,7 +129,7 @@ def issue_card_certificate(
         .not_valid_before(datetime.combine(issued, time(1, 0), tzinfo=UTC))
         .not_valid_after(datetime.combine(expires, time(14, 59, 59), tzinfo=UTC))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(ca=False), critical=True)
+        .add_extension(key_usage(digital_signature=True), critical=True)
     )
     return _sign(builder, anchor.key)
 
