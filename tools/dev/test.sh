@@ -18,7 +18,9 @@ step env PYTHONPATH=build/pathmap .venv/bin/lint-imports --no-cache
 step .venv/bin/python -m pytest -q
 # the shipped suites as a user runs them: `mynacard test`, with its reports under build/reports
 mkdir -p build/reports
-step .venv/bin/mynacard test --profile nextgen-2026 --junit build/reports/nextgen-2026-virtual.xml
+for profile in nextgen-2026 residence-gen1 residence-gen2; do
+    step .venv/bin/mynacard test --profile "$profile" --junit "build/reports/$profile-virtual.xml"
+done
 for profile in legacy-2016 nextgen-2026; do
     step .venv/bin/mynacard test --profile "$profile" --reader "pcsc:Virtual PCD 00 00" \
         --junit "build/reports/$profile-pcsc.xml" --html "build/reports/$profile-pcsc.html"
