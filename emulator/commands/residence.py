@@ -165,6 +165,9 @@ def read_binary(card: CardContext, channel: Channel, cmd: CommandApdu) -> bytes:
 
 
 def _addressed(channel: Channel, cmd: CommandApdu) -> tuple[TransparentEF, int]:
+    """READ BINARY's EF and offset. Not ``reading.read_binary``'s lookup: the residence card reads its
+    MF's EFs by SFI, where today's card (no MF) answers ``6A 82``; an EF its card type leaves empty is
+    absent."""
     if cmd.p1 & 0x80:
         if cmd.p1 & 0x60:
             raise CardError(SW.INCORRECT_P1_P2, f"P1={cmd.p1:02X} is neither an offset nor an SFI")
