@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from mynacard.apdu.readers.base import ReaderError
+from mynacard.apdu.readers.pcsc import list_readers
 from mynacard.emulator.issuance.personalise import DEFAULT_PROFILE
 from mynacard.emulator.issuance.profiles import load_profile
 from mynacard.profiles.errors import ProfileError
@@ -157,12 +159,8 @@ def _expand(options: Sequence[str]) -> list[str]:
 
 def _pcsc_readers() -> list[str]:
     try:
-        from smartcard.System import readers
-    except ImportError as exc:
-        raise CliError("PC/SC readers need pyscard (pip install 'mynacard[pcsc]')") from exc
-    try:
-        return [str(r) for r in readers()]
-    except Exception as exc:  # pyscard raises its own errors when pcscd is not running
+        return list_readers()
+    except ReaderError as exc:  # pyscard missing, or pcscd not running
         raise CliError(f"PC/SC: {exc}", Exit.NO_READER) from exc
 
 
@@ -192,18 +190,20 @@ def _run_all(args: argparse.Namespace, readers: list[str], scratch: Path) -> lis
     return sorted(results, key=lambda result: readers.index(result.reader))
 
 
-def report_path(path: Path | None, reader: str, several: bool, scratch: Path, suffix: str) -> Path | None:
-    """``path`` itself, or ``path-<reader>`` when several readers run; a scratch file for JUnit if none."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", reader).strip("-").lower()
-    if path is None:
-        return scratch / f"{slug}{suffix}" if suffix == ".xml" else None
-    return path.with_name(f"{path.stem}-{slug}{path.suffix}") if several else path
+def _slug(reader: str) -> str:
+    """A reader's name as a file-name part: ``pcsc:Virtual PCD 00 01`` → ``pcsc-virtual-pcd-00-01``."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", reader).strip("-").lower()
+
+
+def report_path(path: Path, reader: str, several: bool) -> Path:
+    """``path`` itself, or ``path-<reader>`` when several readers run (a report per reader)."""
+    return path.with_name(f"{path.stem}-{_slug(reader)}{path.suffix}") if several else path
 
 
 def pytest_command(
     args: argparse.Namespace, reader: str, junit: Path, html: Path | None, ini: Path
 ) -> list[str]:
-    """The child pytest: the shipped suites with an empty ini of its own, so no project's settings apply."""
+    """The child pytest: the shipped suites with an ini of its own, so no project's settings apply."""
     command = [
         sys.executable,
         "-m",
@@ -243,10 +243,9 @@ def pytest_command(
 
 
 def _run_one(args: argparse.Namespace, reader: str, scratch: Path, several: bool) -> RunResult:
-    junit = report_path(args.junit, reader, several, scratch, ".xml")
-    assert junit is not None
-    html = report_path(args.html, reader, several, scratch, ".html")
-    ini = scratch / re.sub(r"[^A-Za-z0-9]+", "-", reader) / "pytest.ini"
+    junit = report_path(args.junit, reader, several) if args.junit else scratch / f"{_slug(reader)}.xml"
+    html = report_path(args.html, reader, several) if args.html else None
+    ini = scratch / _slug(reader) / "pytest.ini"
     ini.parent.mkdir(parents=True, exist_ok=True)
     ini.write_text("[pytest]\njunit_family = xunit1\n")
     process = subprocess.Popen(
