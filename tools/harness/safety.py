@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 
-from mynacard.apdu.applets.jpki import AUTH_CERTIFICATE, JPKI_AID, TOKEN_INFO
+from mynacard.apdu.applets.jpki import AUTH_CERTIFICATE, TOKEN_INFO, JpkiSession
+from mynacard.apdu.applets.session import CardStatusError
 from mynacard.apdu.readers.base import Reader
 from mynacard.apdu.readers.processors import Processor, Transmit
 from mynacard.apdu.response import ResponseApdu
@@ -91,41 +92,26 @@ class CardIdentity:
 
 def card_identity(reader: Reader, atr: bytes) -> CardIdentity:
     """Reads what is free to read on any JPKI card (no VERIFY): the token label and the certificate."""
-    if _send(reader, bytes((0x00, 0xA4, 0x04, 0x0C, len(JPKI_AID))) + JPKI_AID).sw != 0x9000:
-        return CardIdentity(atr, "", "")
-    label = _read_ef(reader, TOKEN_INFO, limit=32)[:32].rstrip(b" \x00").decode("ascii", "replace")
-    certificate = _read_ef(reader, AUTH_CERTIFICATE, limit=4096)
-    return CardIdentity(atr, label, _serial_of(certificate))
-
-
-def _serial_of(der: bytes) -> str:
+    session = JpkiSession(reader)
     try:
-        serial = asn1_x509.Certificate.load(der, strict=False).serial_number
-    except (ValueError, TypeError):
+        session.select()
+    except CardStatusError:
+        return CardIdentity(atr, "", "")
+    return CardIdentity(atr, _token_label(session), _serial_number(session))
+
+
+def _token_label(session: JpkiSession) -> str:
+    try:
+        session.select_ef(TOKEN_INFO)
+        label = session.expect_ok("READ BINARY token label", bytes.fromhex("00B0000020"))
+    except CardStatusError:
         return ""
-    return f"{serial:X}"
+    return label.rstrip(b" \x00").decode("ascii", "replace")
 
 
-def _read_ef(reader: Reader, fid: int, limit: int) -> bytes:
-    if _send(reader, bytes((0x00, 0xA4, 0x02, 0x0C, 0x02, fid >> 8, fid & 0xFF))).sw != 0x9000:
-        return b""
-    out = bytearray()
-    while len(out) < limit:
-        response = _send(reader, bytes((0x00, 0xB0, len(out) >> 8, len(out) & 0xFF, 0x00)))
-        if response.sw != 0x9000:
-            break
-        out += response.data
-        if len(response.data) < 256:
-            break
-    return _der_length_trimmed(bytes(out))
-
-
-def _der_length_trimmed(data: bytes) -> bytes:
-    """A certificate EF is padded after the DER; keep the one SEQUENCE when its length is readable."""
-    if len(data) < 4 or data[0] != 0x30 or data[1] != 0x82:
-        return data
-    return data[: 4 + int.from_bytes(data[2:4], "big")]
-
-
-def _send(reader: Reader, command: bytes) -> ResponseApdu:
-    return reader.transmit(command)
+def _serial_number(session: JpkiSession) -> str:
+    try:
+        der = session.read_certificate(AUTH_CERTIFICATE)
+        return f"{x509.load_der_x509_certificate(der).serial_number:X}"
+    except (CardStatusError, ValueError):
+        return ""
