@@ -20,6 +20,7 @@ from mynacard.apdu.applets.session import CardStatusError
 from mynacard.apdu.readers.base import Reader
 from mynacard.apdu.readers.processors import Processor, Transmit
 from mynacard.apdu.response import ResponseApdu
+from mynacard.apdu.status import tries_left
 
 FLOOR = 2
 """The fewest tries a harness command may leave on a real card's credential."""
@@ -46,12 +47,12 @@ class CounterFloor(Processor):
 
     def _check(self, command: bytes, probe: ResponseApdu) -> None:
         reference = f"reference {command[3]:02X}"
-        if probe.sw & 0xFFF0 != 0x63C0:
+        left = tries_left(probe.sw)
+        if left is None:
             raise CounterFloorError(
                 f"counter floor: the card answered {probe.sw:04X} to the counter check of {reference}; "
                 "the harness sends no value it cannot account for"
             )
-        left = probe.sw & 0x0F
         if left - 1 < self.floor:
             raise CounterFloorError(
                 f"counter floor: {reference} has {left} tries left; a wrong value would leave {left - 1}, "
