@@ -18,7 +18,7 @@ import pytest
 from mynacard.apdu.atr import parse_atr
 from mynacard.apdu.readers.base import Reader
 from mynacard.emulator.card import Card
-from mynacard.profiles.schema import AppletSpec, Profile
+from mynacard.profiles.schema import Profile
 from mynacard.tools.harness.suites.helpers import OK, apdu, expect, hx, select_aid, select_ef, send
 
 pytestmark = [
@@ -50,16 +50,11 @@ def _target(profile: Profile) -> Target:
         counted = [c for c in applet.credentials if c.max_tries is not None]
         free = [f.fid for f in applet.files if f.kind == "transparent" and f.read == "always"]
         if counted and free:
-            return Target(
-                applet.aid, 0x80 | counted[0].fid & 0x1F, int(counted[0].max_tries or 0), _long(applet)
-            )
+            tries = int(counted[0].max_tries or 0)
+            # the certificate EF a JPKI-style applet keeps free (000A), else its first free EF
+            fid = 0x000A if 0x000A in free else free[0]
+            return Target(applet.aid, 0x80 | counted[0].fid & 0x1F, tries, fid)
     pytest.skip("not applicable: the profile has no plain applet with a counted credential and a free EF")
-
-
-def _long(applet: AppletSpec) -> int:
-    """The certificate EF a JPKI-style applet keeps free (``000A``), else its first free EF."""
-    free = [f.fid for f in applet.files if f.kind == "transparent" and f.read == "always"]
-    return 0x000A if 0x000A in free else free[0]
 
 
 @pytest.fixture(scope="module")
