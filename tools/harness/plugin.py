@@ -20,9 +20,8 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Generator, Iterator
-from html import escape
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import pytest
 
@@ -38,6 +37,7 @@ from mynacard.emulator.store.loading import load_card
 from mynacard.emulator.store.state import StateStore
 from mynacard.emulator.timing import with_timing
 from mynacard.profiles.schema import Profile
+from mynacard.tools.harness.html_report import HtmlReport
 from mynacard.tools.harness.pcsc import PcscSetupError, PcscStack, vpcd_slot_of
 from mynacard.tools.harness.safety import CounterFloor, CounterFloorError, card_identity
 
@@ -132,7 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if option != "virtual" and not option.startswith("pcsc:"):
         raise pytest.UsageError(f"--reader {option!r}: expected 'virtual' or 'pcsc:NAME'")
     if config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(_HtmlReportTitle(config), "mynacard-html-title")
+        config.pluginmanager.register(HtmlReport(reader_option(config), config.getoption("--profile")))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -364,42 +364,7 @@ def pytest_runtest_makereport(
             found.append(("failing_exchange", f"{len(exchanges)}: {exchanges[-1].format()}"))
         report.user_properties.extend(found)
         item.user_properties.extend(found)  # the teardown report carries them into JUnit
-        _attach_html_trace(report, trace)
     return report
-
-
-def _attach_html_trace(report: pytest.TestReport, trace: str) -> None:
-    """With pytest-html loaded, the masked trace is shown under the test's row of the HTML report."""
-    try:
-        from pytest_html import extras
-    except ImportError:
-        return
-    shown = extras.html(f"<pre class=apdu-trace>{escape(trace)}</pre>")
-    report.extras = [*getattr(report, "extras", []), shown]  # type: ignore[attr-defined]
-
-
-class _HtmlReportTitle:
-    """Names the reader and profile in the HTML report's title (registered only with pytest-html)."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_report_title(self, report: Any) -> None:
-        report.title = f"mynacard test: {reader_option(self.config)} · {self.config.getoption('--profile')}"
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_header(cells: list[str]) -> None:
-    cells.insert(2, "<th>Clause</th>")
-    cells.insert(3, "<th>Capability</th>")
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    properties = dict(report.user_properties)
-    cells.insert(2, f"<td>{escape(str(properties.get('clause', '')))}</td>")
-    cells.insert(3, f"<td>{escape(str(properties.get('capability', '')))}</td>")
 
 
 @pytest.hookimpl(wrapper=True)
