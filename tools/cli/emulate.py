@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"mynacard emulate: cannot open the card in {args.state}: {exc}", file=sys.stderr)
         return Exit.USAGE
     bridge = VpcdBridge(_timed(card, args), slot=args.slot, host=args.host, port_base=args.port_base)
-    trace = _open_trace(args.trace, reader_name(args.slot))
+    trace = _open_trace(args.trace)
     if trace is not None:
         bridge.add_observer(TraceWriter(trace, reader_name(args.slot)))
     print(
@@ -137,18 +137,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _timed(card: Card, args: argparse.Namespace) -> SoftCard:
     """The card, or the card answering at the pace of its profile's timing class (``--timing``)."""
-    from mynacard.emulator.store.state import StateStore
-    from mynacard.profiles.schema import parse_profile
+    from mynacard.tools.cli.readers import stored_profile
 
-    store = StateStore(args.state)
-    text = store.read(StateStore.PROFILE).decode("utf-8")  # open_card checked it already
-    spec = parse_profile(text, store.where(StateStore.PROFILE)).timing
-    if args.timing and not spec.enabled:
-        spec = spec.model_copy(update={"enabled": True})
-    return with_timing(card, spec)
+    return with_timing(card, stored_profile(args.state).timing, force=args.timing)
 
 
-def _open_trace(path: Path | None, reader: str) -> TextIO | None:
+def _open_trace(path: Path | None) -> TextIO | None:
     if path is None:
         return None
     try:
