@@ -25,7 +25,7 @@ from mynacard.tools.cli import charts
 from mynacard.tools.cli.demo import card_family
 from mynacard.tools.cli.exits import CliError, Exit
 from mynacard.tools.cli.readers import parse_reader
-from mynacard.tools.harness.burden import WORKFLOWS, Tally, run_on_reader, run_workflow, table
+from mynacard.tools.harness.burden import WORKFLOWS, Tally, run_all, run_on_reader, table
 from mynacard.tools.harness.burden_html import page
 from mynacard.tools.harness.pcsc import vpcd_slot_of
 from mynacard.tools.harness.safety import CounterFloor, CounterFloorError
@@ -73,11 +73,8 @@ def run(args: argparse.Namespace) -> int:
 def _measure(reader: str, profiles: list[str], persona: Persona) -> list[Tally]:
     name = parse_reader(reader)
     if name is None:
-        tallies = []
-        for profile in profiles:
-            card, timing = open_card(profile, persona.id, None), load_profile(profile).timing
-            tallies += [run_workflow(card, card_family(card), persona, w, timing) for w in WORKFLOWS]
-        return tallies
+        cards = [(open_card(profile, persona.id, None), load_profile(profile).timing) for profile in profiles]
+        return run_all([(card, card_family(card), timing) for card, timing in cards], persona)
     if len(profiles) != 1:
         raise CliError("--reader pcsc:NAME measures the one card in it: give its --profile once")
     loaded = load_profile(profiles[0])

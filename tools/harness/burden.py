@@ -339,11 +339,11 @@ def run_on_reader(
     return tally
 
 
-def run_all(
-    cards: Sequence[tuple[Card, str]], persona: Persona, timing: TimingSpec = DEFAULT_TIMING
-) -> list[Tally]:
-    """Every workflow on every (card, family)."""
-    return [run_workflow(card, family, persona, w, timing) for card, family in cards for w in WORKFLOWS]
+def run_all(cards: Sequence[tuple[Card, str, TimingSpec]], persona: Persona) -> list[Tally]:
+    """Every workflow on every (card, its planner's family, its timing class)."""
+    return [
+        run_workflow(card, family, persona, w, timing) for card, family, timing in cards for w in WORKFLOWS
+    ]
 
 
 def table(tallies: Sequence[Tally]) -> str:
